@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* store: the register database. One struct kd_store is one connection, used by one thread
+ * at a time. Callers see records and callbacks, never SQL or SQLite types, so that another
+ * backend (PostGIS) can sit behind this header. Geometries cross this interface as ISO WKB
+ * (little endian, 2D): geom_cad in the office CRS, geom_3857 in EPSG:3857. */
+#ifndef KADASTR_STORE_H
+#define KADASTR_STORE_H
+
+#include "kadastr/core.h"
+
+#include <stdint.h>
+
+/* The schema version this binary writes. Older databases are migrated when opened for
+ * writing; newer ones are refused. */
+#define KD_STORE_SCHEMA_VERSION 2
+
+struct kd_store;
+
+enum kd_store_mode {
+    KD_STORE_RO, /* read-only: lookups, export, the server's workers */
+    KD_STORE_RW  /* read-write: load, sample, migrations */
+};
+
+/* The office's settings, fixed at init. */
+struct kd_store_config {
+    int srid;              /* EPSG code of the office CRS (projected, metres) */
+    enum kd_numfmt numfmt; /* cadastral number format */
+    double area[4];        /* the office area, lon/lat degrees: west, south, east, north */
+};
+
+enum kd_layer {
+    KD_LAYER_PARCELS = 0,
+    KD_LAYER_ZONES,
+    KD_LAYER_RESTRICTIONS,
+    KD_LAYER_ADMIN_UNITS,
+    KD_LAYER_PARTIES,
+    KD_LAYER_RIGHTS
+};
+#define KD_N_LAYERS 6
+/* "parcels", "zones", ...; parse returns -1 for an unknown name. */
+const char *kd_layer_name(enum kd_layer l);
+int kd_layer_parse(const char *s);
+
+/* Creates a new database at path with the current schema (or, for migration tests, an older
+ * `version` >= 1; pass 0 for the current one). Refuses an existing file
+ * ("store.exists"). The caller has checked that srid is a projected CRS in metres. */
+enum kd_code kd_store_create(const char *path, const struct kd_store_config *cfg, int version,
+                             struct kd_err *err) KD_WUR;
+
+/* Opens a database. RW migrates an older schema in one transaction; RO refuses it with
+ * "store.old_schema" (hint: open it once for writing, e.g. `kadastr migrate DB`). A newer
+ * schema is refused with KD_EVERSION "store.new_schema". OUT st, freed by kd_store_close.
+ * Errors: KD_ENOTFOUND "store.missing", KD_ESTORE "store.open", "store.not_kadastr". */
+enum kd_code kd_store_open(const char *path, enum kd_store_mode mode, struct kd_store **st,
+                           struct kd_err *err) KD_WUR;
+void kd_store_close(struct kd_store *st);
+
+/* The office settings (borrowed while st is open). */
+const struct kd_store_config *kd_store_config(const struct kd_store *st);
+/* The schema version found at open (before any migration) and now. */
+int kd_store_schema_version_found(const struct kd_store *st);
+
+/* One write transaction: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK. */
+enum kd_code kd_store_begin(struct kd_store *st, struct kd_err *err) KD_WUR;
+enum kd_code kd_store_commit(struct kd_store *st, struct kd_err *err) KD_WUR;
+void kd_store_rollback(struct kd_store *st);
+
+/* Free-form metadata (kd_meta table). get: KD_ENOTFOUND when absent; value is cut to size. */
+enum kd_code kd_store_meta_get(struct kd_store *st, const char *key, char *value, size_t size,
+                               struct kd_err *err) KD_WUR;
+enum kd_code kd_store_meta_set(struct kd_store *st, const char *key, const char *value,
+                               struct kd_err *err) KD_WUR;
+
+/* ---- coordinate operations chosen per source CRS ------------------------------------------ */
+
+/* Once a source CRS has been transformed to the office CRS, the same operation is used for
+ * every later load (ingest decides; the store remembers). Strings owned by the record. */
+struct kd_store_op {
+    char source_crs[256];     /* the key: the source CRS as the user or the data named it */
+    char *definition;         /* PROJ pipeline (malloc'd) */
+    char name[512];           /* the whole operation's name */
+    char transformation[256]; /* the datum transformation step(s), or "" for conversions */
+    double accuracy_m;        /* -1 when unknown */
+    char warning[256];
+};
+void kd_store_op_fini(struct kd_store_op *op);
+/* KD_ENOTFOUND when not yet recorded. OUT op (fini it). */
+enum kd_code kd_store_op_get(struct kd_store *st, const char *source_crs, struct kd_store_op *op,
+                             struct kd_err *err) KD_WUR;
+enum kd_code kd_store_op_put(struct kd_store *st, const struct kd_store_op *op,
+                             struct kd_err *err) KD_WUR;
+
+/* ---- parcels ------------------------------------------------------------------------------ */
+
+/* A parcel version, as read (fixed-size text; wkb owned: kd_parcel_fini). */
+struct kd_parcel {
+    int64_t id;
+    char number[KD_CADNUM_MAX];
+    char land_category[64];
+    char land_use[64];
+    char address[256];
+    double declared_area_m2; /* NAN when absent */
+    double area_m2;          /* planar, office CRS */
+    double geodesic_area_m2; /* on the office CRS's ellipsoid */
+    char valid_from[32];     /* register time */
+    char valid_to[32];       /* "" while live */
+    char operation[16];      /* "load", "replace", "create", "split", "merge", "correction" */
+    char source[256];        /* the file or process it came from */
+    uint64_t content_hash;   /* of geometry and attributes, to tell "unchanged" */
+    unsigned char *wkb;      /* geom_cad; NULL unless asked for */
+    size_t wkb_len;
+};
+void kd_parcel_init(struct kd_parcel *p);
+void kd_parcel_fini(struct kd_parcel *p);
+
+/* A parcel version to insert. Strings may be NULL. */
+struct kd_parcel_new {
+    const char *number; /* normalized */
+    const char *land_category, *land_use, *address;
+    double declared_area_m2; /* NAN when absent */
+    double area_m2, geodesic_area_m2;
+    const char *valid_from;
+    const char *valid_to; /* NULL: live */
+    const char *operation;
+    const char *source, *source_fid;
+    uint64_t content_hash;
+    const unsigned char *wkb_cad;
+    size_t wkb_cad_len;
+    const unsigned char *wkb_3857;
+    size_t wkb_3857_len;
+};
+
+/* Inserts a version. OUT id. Errors: "store.duplicate_live" (a live version of the number
+ * exists), "store.insert". */
+enum kd_code kd_store_parcel_insert(struct kd_store *st, const struct kd_parcel_new *p,
+                                    int64_t *id, struct kd_err *err) KD_WUR;
+/* Sets valid_to of a live version. */
+enum kd_code kd_store_parcel_retire(struct kd_store *st, int64_t id, const char *valid_to,
+                                    struct kd_err *err) KD_WUR;
+/* Records lineage: child_id is "split-of", "merge-of", "replaces" or "correction-of"
+ * parent_id. */
+enum kd_code kd_store_lineage_add(struct kd_store *st, int64_t child_id, int64_t parent_id,
+                                  const char *kind, struct kd_err *err) KD_WUR;
+/* The version of number current at register time as_of (NULL: the live one).
+ * with_geom: also read its WKB. Errors: KD_ENOTFOUND "parcel.not_found". */
+enum kd_code kd_store_parcel_get(struct kd_store *st, const char *number, const char *as_of,
+                                 int with_geom, struct kd_parcel *out, struct kd_err *err) KD_WUR;
+enum kd_code kd_store_parcel_get_id(struct kd_store *st, int64_t id, int with_geom,
+                                    struct kd_parcel *out, struct kd_err *err) KD_WUR;
+
+/* Callbacks get borrowed records valid for the call; return KD_OK to go on. */
+typedef enum kd_code (*kd_parcel_cb)(void *ud, const struct kd_parcel *p, struct kd_err *err);
+
+/* Every parcel version current at as_of (NULL: the live register), in id order. */
+enum kd_code kd_store_parcels_foreach(struct kd_store *st, const char *as_of, int with_geom,
+                                      kd_parcel_cb cb, void *ud, struct kd_err *err) KD_WUR;
+/* Live parcels whose bounding box meets the box (office CRS), through the R*Tree. */
+enum kd_code kd_store_parcels_in_box(struct kd_store *st, const double box[4], int with_geom,
+                                     kd_parcel_cb cb, void *ud, struct kd_err *err) KD_WUR;
+/* Every version ever registered under number, oldest first. */
+enum kd_code kd_store_parcel_versions(struct kd_store *st, const char *number, int with_geom,
+                                      kd_parcel_cb cb, void *ud, struct kd_err *err) KD_WUR;
+/* Number of parcel versions current at as_of (NULL: live). */
+enum kd_code kd_store_parcels_count(struct kd_store *st, const char *as_of, int64_t *n,
+                                    struct kd_err *err) KD_WUR;
+
+struct kd_lineage {
+    char kind[16]; /* "split-of", "merge-of", "replaces", "correction-of" */
+    int64_t other_id;
+    char other_number[KD_CADNUM_MAX];
+    char other_valid_from[32];
+};
+typedef enum kd_code (*kd_lineage_cb)(void *ud, const struct kd_lineage *l, struct kd_err *err);
+/* The parents of a version (what it was made from). */
+enum kd_code kd_store_lineage_parents(struct kd_store *st, int64_t id, kd_lineage_cb cb, void *ud,
+                                      struct kd_err *err) KD_WUR;
+
+/* ---- zones, restrictions, admin units ----------------------------------------------------- */
+
+struct kd_area {
+    enum kd_layer layer;
+    int64_t id;
+    char code[128];
+    char kind[64];   /* zones: "base", "overlay", ...; restrictions: "water_protection", ...;
+                        admin units: the level */
+    char name[256];
+    char extra[512]; /* zones: permitted uses; admin units: parent code */
+    char valid_from[32];
+    char valid_to[32];
+    char source[256];
+    uint64_t content_hash;
+    unsigned char *wkb; /* geom_cad when asked for */
+    size_t wkb_len;
+};
+void kd_area_init(struct kd_area *a);
+void kd_area_fini(struct kd_area *a);
+
+struct kd_area_new {
+    enum kd_layer layer; /* zones, restrictions or admin units */
+    const char *code, *kind, *name, *extra;
+    const char *valid_from, *source, *source_fid;
+    uint64_t content_hash;
+    const unsigned char *wkb_cad;
+    size_t wkb_cad_len;
+    const unsigned char *wkb_3857;
+    size_t wkb_3857_len;
+};
+enum kd_code kd_store_area_insert(struct kd_store *st, const struct kd_area_new *a, int64_t *id,
+                                  struct kd_err *err) KD_WUR;
+/* Is there a live area of the layer with this code, kind and content hash? OUT found. */
+enum kd_code kd_store_area_exists(struct kd_store *st, enum kd_layer layer, const char *code,
+                                  const char *kind, uint64_t content_hash, int *found,
+                                  struct kd_err *err) KD_WUR;
+typedef enum kd_code (*kd_area_cb)(void *ud, const struct kd_area *a, struct kd_err *err);
+enum kd_code kd_store_areas_foreach(struct kd_store *st, enum kd_layer layer, const char *as_of,
+                                    int with_geom, kd_area_cb cb, void *ud,
+                                    struct kd_err *err) KD_WUR;
+/* Live areas of a layer whose box meets the box (office CRS), with geometry. */
+enum kd_code kd_store_areas_in_box(struct kd_store *st, enum kd_layer layer, const double box[4],
+                                   kd_area_cb cb, void *ud, struct kd_err *err) KD_WUR;
+enum kd_code kd_store_areas_count(struct kd_store *st, enum kd_layer layer, int64_t *n,
+                                  struct kd_err *err) KD_WUR;
+
+/* ---- what lies on a parcel (kept at write time) -------------------------------------------- */
+
+struct kd_overlay {
+    enum kd_layer layer; /* zones or restrictions */
+    int64_t area_id;
+    char code[128];
+    char kind[64];
+    char name[256];
+    double area_m2; /* intersection area, office CRS */
+};
+typedef enum kd_code (*kd_overlay_cb)(void *ud, const struct kd_overlay *o, struct kd_err *err);
+enum kd_code kd_store_overlay_put(struct kd_store *st, int64_t parcel_id, enum kd_layer layer,
+                                  int64_t area_id, double area_m2, struct kd_err *err) KD_WUR;
+enum kd_code kd_store_overlays_of(struct kd_store *st, int64_t parcel_id, kd_overlay_cb cb,
+                                  void *ud, struct kd_err *err) KD_WUR;
+
+/* ---- parties and rights ------------------------------------------------------------------- */
+
+struct kd_party {
+    int64_t id;
+    char party_id[16]; /* PINFL (14) or STIR (9) */
+    char kind[16];     /* "person", "organisation" */
+    char name[256];
+};
+/* Inserts a party or finds the same one. OUT id; OUT status: 0 inserted, 1 unchanged.
+ * A different name under a known PINFL/STIR is "party.conflict". */
+enum kd_code kd_store_party_put(struct kd_store *st, const struct kd_party *p, const char *source,
+                                int64_t *id, int *status, struct kd_err *err) KD_WUR;
+/* KD_ENOTFOUND "party.not_found". */
+enum kd_code kd_store_party_get(struct kd_store *st, const char *party_id, struct kd_party *out,
+                                struct kd_err *err) KD_WUR;
+
+struct kd_right {
+    int64_t id;
+    char number[KD_CADNUM_MAX];
+    struct kd_party party;
+    char kind[48];
+    struct kd_frac share;
+    char document[256];
+    char document_date[32];
+    char registered_on[32];
+    char valid_from[32];
+    char valid_to[32];
+};
+/* Inserts a right (live) or finds an identical live one. OUT status: 0 inserted,
+ * 1 unchanged. The caller has checked the parcel and party. */
+enum kd_code kd_store_right_put(struct kd_store *st, const struct kd_right *r,
+                                int64_t party_rowid, const char *source, int *status,
+                                struct kd_err *err) KD_WUR;
+typedef enum kd_code (*kd_right_cb)(void *ud, const struct kd_right *r, struct kd_err *err);
+/* Live rights on a parcel number. */
+enum kd_code kd_store_rights_of(struct kd_store *st, const char *number, kd_right_cb cb, void *ud,
+                                struct kd_err *err) KD_WUR;
+
+/* ---- applications (the registration issue fills these; the sample writes a few) ---------- */
+struct kd_application {
+    char number[64];
+    char kind[32];
+    char cadastral_number[KD_CADNUM_MAX];
+    char status[32];
+    char submitted_at[32];
+};
+enum kd_code kd_store_application_put(struct kd_store *st, const struct kd_application *a,
+                                      struct kd_err *err) KD_WUR;
+
+/* ---- summary ------------------------------------------------------------------------------ */
+struct kd_store_summary {
+    int64_t n_parcels_live, n_parcels_historic, n_zones, n_restrictions, n_admin_units,
+        n_parties, n_rights, n_applications;
+    double live_extent[4]; /* office CRS; all 0 when empty */
+};
+enum kd_code kd_store_summary(struct kd_store *st, struct kd_store_summary *out,
+                              struct kd_err *err) KD_WUR;
+
+#endif

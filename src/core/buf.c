@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A growable, always NUL-terminated byte buffer (in the spirit of curl's dynbuf): appends
+ * never fail loudly; an allocation failure sets `failed`, which the caller checks once. */
+#include "kadastr/core.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void kd_buf_init(struct kd_buf *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void kd_buf_fini(struct kd_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+void kd_buf_reset(struct kd_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+static int grow(struct kd_buf *b, size_t extra)
+{
+    size_t need, cap;
+    char *p;
+
+    if (b->failed)
+        return -1;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    p = realloc(b->data, cap);
+    if (!p) {
+        b->failed = 1;
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void kd_buf_add(struct kd_buf *b, const void *p, size_t n)
+{
+    if (grow(b, n))
+        return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void kd_buf_adds(struct kd_buf *b, const char *s)
+{
+    kd_buf_add(b, s, strlen(s));
+}
+
+void kd_buf_addf(struct kd_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || grow(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void kd_buf_add_json_str(struct kd_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *run = p;
+
+    kd_buf_add(b, "\"", 1);
+    for (; *p; p++) {
+        char esc[6];
+        size_t n = 2;
+        if (*p >= 0x20 && *p != '"' && *p != '\\')
+            continue;
+        kd_buf_add(b, run, (size_t)(p - run));
+        esc[0] = '\\';
+        switch (*p) {
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 15];
+            n = 6;
+            break;
+        }
+        kd_buf_add(b, esc, n);
+        run = p + 1;
+    }
+    kd_buf_add(b, run, (size_t)(p - run));
+    kd_buf_add(b, "\"", 1);
+}
+
+void kd_buf_add_fixed(struct kd_buf *b, double v, int decimals)
+{
+    if (!isfinite(v)) {
+        kd_buf_adds(b, "null");
+        return;
+    }
+    if (v == 0.0)
+        v = 0.0; /* no "-0.00" */
+    kd_buf_addf(b, "%.*f", decimals, v);
+}
+
+uint64_t kd_hash64(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    size_t i;
+
+    if (h == 0)
+        h = 14695981039346656037ULL;
+    for (i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}

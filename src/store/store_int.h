@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internals of the store shared by its files: the connection struct and its lazily
+ * prepared statements. Nothing outside src/store includes this. */
+#ifndef KADASTR_STORE_INT_H
+#define KADASTR_STORE_INT_H
+
+#include "kadastr/store.h"
+
+#include <sqlite3.h>
+
+/* The columns every parcel read returns (parcel_from_row in parcels.c reads them), and
+ * the as-of condition on ?2. */
+#define PARCEL_COLS                                                                                \
+    "p.id, p.number, p.land_category, p.land_use, p.address, p.declared_area_m2, p.area_m2, "     \
+    "p.geodesic_area_m2, p.valid_from, p.valid_to, p.operation, p.source, p.content_hash"
+#define ASOF "p.valid_from <= ?2 AND (p.valid_to IS NULL OR p.valid_to > ?2)"
+
+/* Statements prepared once per connection, on first use. */
+enum stmt_id {
+    Q_META_GET,
+    Q_META_SET,
+    Q_OP_GET,
+    Q_OP_PUT,
+    Q_PARCEL_INSERT,
+    Q_PARCEL_RETIRE,
+    Q_LINEAGE_ADD,
+    Q_PARCEL_LIVE,
+    Q_PARCEL_ASOF,
+    Q_PARCEL_LIVE_G,
+    Q_PARCEL_ASOF_G,
+    Q_PARCEL_ID,
+    Q_PARCEL_ID_G,
+    Q_PARCEL_BOX,
+    Q_PARCEL_BOX_G,
+    Q_PARCEL_VERSIONS,
+    Q_PARCEL_VERSIONS_G,
+    Q_LINEAGE_PARENTS,
+    Q_AREA_EXISTS,
+    Q_OVERLAY_PUT,
+    Q_OVERLAYS_OF,
+    Q_PARTY_GET,
+    Q_PARTY_INSERT,
+    Q_RIGHT_FIND,
+    Q_RIGHT_INSERT,
+    Q_RIGHTS_OF,
+    Q_APP_PUT,
+    Q_COUNT
+};
+
+struct kd_store {
+    sqlite3 *db;
+    void *splite_cache; /* SpatiaLite's per-connection cache */
+    enum kd_store_mode mode;
+    struct kd_store_config cfg;
+    int version_found;
+    sqlite3_stmt *q[Q_COUNT];
+    sqlite3_stmt *q_area_insert[KD_N_LAYERS];
+    sqlite3_stmt *q_area_box[KD_N_LAYERS];
+};
+
+/* Returns the prepared statement id (reset, bindings cleared), or NULL with err set. */
+sqlite3_stmt *kd_store_stmt(struct kd_store *st, enum stmt_id id, struct kd_err *err);
+/* Prepares arbitrary SQL (not cached). */
+sqlite3_stmt *kd_store_prepare(struct kd_store *st, const char *sql, struct kd_err *err);
+/* Runs SQL without results. */
+enum kd_code kd_store_exec(struct kd_store *st, const char *sql, struct kd_err *err);
+/* Sets a KD_ESTORE error from the connection's last message. */
+enum kd_code kd_store_fail(struct kd_store *st, const char *key, const char *what,
+                           struct kd_err *err);
+
+/* schema.c */
+enum kd_code kd_store_schema_apply(struct kd_store *st, int from, int to,
+                                   const struct kd_store_config *cfg, struct kd_err *err);
+
+/* Binds text or NULL. */
+void kd_store_bind_text(sqlite3_stmt *q, int i, const char *s);
+/* Copies a text column into a fixed buffer ("" when NULL). */
+void kd_store_col_text(sqlite3_stmt *q, int i, char *dst, size_t size);
+
+#endif
