@@ -31,6 +31,10 @@ enum kd_code kd_crs_check_office(struct kd_geo *g, int srid, struct kd_err *err)
 /* A short name of EPSG:srid ("WGS 84 / UTM zone 42N"), or "" when unknown. */
 void kd_crs_name(struct kd_geo *g, int srid, char *out, size_t size);
 
+/* The box (W,S,E,N in the CRS src) in lon/lat degrees, edges densified. */
+enum kd_code kd_crs_box_lonlat(struct kd_geo *g, const char *src, const double in[4],
+                               double out[4], struct kd_err *err) KD_WUR;
+
 /* ---- choosing and running coordinate operations ------------------------------------------- */
 
 /* The chosen operation from a source CRS to a target CRS (DESIGN: docs/architecture.md,

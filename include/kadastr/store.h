@@ -50,7 +50,7 @@ enum kd_code kd_store_create(const char *path, const struct kd_store_config *cfg
 /* Opens a database. RW migrates an older schema in one transaction; RO refuses it with
  * "store.old_schema" (hint: open it once for writing, e.g. `kadastr migrate DB`). A newer
  * schema is refused with KD_EVERSION "store.new_schema". OUT st, freed by kd_store_close.
- * Errors: KD_ENOTFOUND "store.missing", KD_ESTORE "store.open", "store.not_kadastr". */
+ * Errors: KD_EIO "store.missing", KD_ESTORE "store.open", "store.not_kadastr". */
 enum kd_code kd_store_open(const char *path, enum kd_store_mode mode, struct kd_store **st,
                            struct kd_err *err) KD_WUR;
 void kd_store_close(struct kd_store *st);
@@ -294,5 +294,21 @@ struct kd_store_summary {
 };
 enum kd_code kd_store_summary(struct kd_store *st, struct kd_store_summary *out,
                               struct kd_err *err) KD_WUR;
+
+/* ---- lookup queries (src/store/lookup_queries.c; for the cadastre module) ----------------- */
+
+/* Parcels current at as_of (NULL: live) whose bounding box meets the box (office CRS),
+ * through the R*Tree. */
+enum kd_code kd_store_parcels_in_box_at(struct kd_store *st, const double box[4],
+                                        const char *as_of, int with_geom, kd_parcel_cb cb,
+                                        void *ud, struct kd_err *err) KD_WUR;
+/* The children of a version (what was made from it); l->kind is the child's relation
+ * ("split-of", ...), l->other_* describe the child. In child number order. */
+enum kd_code kd_store_lineage_children(struct kd_store *st, int64_t id, kd_lineage_cb cb,
+                                       void *ud, struct kd_err *err) KD_WUR;
+/* Rights on a parcel number current at as_of (NULL: live, as kd_store_rights_of), ordered
+ * by kind then party id. */
+enum kd_code kd_store_rights_at(struct kd_store *st, const char *number, const char *as_of,
+                                kd_right_cb cb, void *ud, struct kd_err *err) KD_WUR;
 
 #endif

@@ -8,6 +8,8 @@
 
 static const struct kd_cli_command commands[] = {
     {"init", "create a new register database", kd_cli_init, kd_cli_init_help},
+    {"load", "load survey data, zoning, restrictions, parties or rights", kd_cli_load,
+     kd_cli_load_help},
     {"info", "summarize a register database", kd_cli_info, kd_cli_info_help},
     {"migrate", "bring a database to this version's schema", kd_cli_migrate,
      kd_cli_migrate_help},

@@ -144,8 +144,15 @@ static void transformation_steps(PJ_CONTEXT *ctx, PJ *op, char *out, size_t size
                 proj_destroy(fw);
                 proj_list_destroy(l);
             } else {
-                snprintf(piece, sizeof piece, "%s (%s:%s)", name ? name : "?",
-                         auth ? auth : "?", code ? code : "?");
+                /* an inverted step is identified as INVERSE(EPSG):1188 */
+                char a[64];
+                kd_strlcpy(a, auth ? auth : "?", sizeof a);
+                if (strncmp(a, "INVERSE(", 8) == 0 && a[strlen(a) - 1] == ')') {
+                    memmove(a, a + 8, strlen(a + 8) + 1);
+                    a[strlen(a) - 1] = '\0';
+                }
+                snprintf(piece, sizeof piece, "%s (%s:%s)", name ? name : "?", a,
+                         code ? code : "?");
             }
             {
                 char joined[512];
@@ -402,5 +409,22 @@ enum kd_code kd_xform_box(struct kd_xform *xf, int inverse, const double in[4], 
         return kd_err_set(err, KD_EGEO, "op.failed",
                           "the box %.6f,%.6f,%.6f,%.6f cannot be transformed", in[0], in[1],
                           in[2], in[3]);
+    return KD_OK;
+}
+
+enum kd_code kd_crs_box_lonlat(struct kd_geo *g, const char *src, const double in[4],
+                               double out[4], struct kd_err *err)
+{
+    PJ *op = proj_create_crs_to_crs(g->proj, src, "EPSG:4326", NULL), *norm;
+    int ok;
+
+    norm = op ? proj_normalize_for_visualization(g->proj, op) : NULL;
+    ok = norm && proj_trans_bounds(g->proj, norm, PJ_FWD, in[0], in[1], in[2], in[3], &out[0],
+                                   &out[1], &out[2], &out[3], 21);
+    proj_destroy(norm);
+    proj_destroy(op);
+    if (!ok)
+        return kd_err_set(err, KD_EGEO, "op.failed",
+                          "the data's extent cannot be expressed in lon/lat");
     return KD_OK;
 }

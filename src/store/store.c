@@ -242,9 +242,9 @@ enum kd_code kd_store_open(const char *path, enum kd_store_mode mode, struct kd_
     int version = -1;
 
     if (access(path, F_OK) != 0) {
-        kd_err_set(err, KD_ENOTFOUND, "store.missing", "%s: no such database", path);
+        kd_err_set(err, KD_EIO, "store.missing", "%s: no such database", path);
         kd_err_hint(err, "create one with 'kadastr init %s'", path);
-        return KD_ENOTFOUND;
+        return KD_EIO;
     }
     rc = connect(path, mode == KD_STORE_RW ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, &st,
                  err);

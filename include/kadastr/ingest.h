@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ingest: `kadastr load`. Reads anything GDAL reads (also inside .zip, .tar.gz, .tar.bz2),
+ * maps source fields to kadastr's, transforms to the office CRS with the operation chosen
+ * once per source CRS, validates every feature with GEOS, and writes one transaction over
+ * all sources of a command: all of it lands, or none of it. Rejected features are counted
+ * by reason and written to a rejects file. */
+#ifndef KADASTR_INGEST_H
+#define KADASTR_INGEST_H
+
+#include "kadastr/core.h"
+#include "kadastr/geo.h"
+#include "kadastr/store.h"
+
+#include <signal.h>
+
+/* Why a feature was rejected: the first that applies, in this order (docs/cli.md). */
+enum kd_reason {
+    KD_R_NULL_GEOMETRY = 0, /* null or empty */
+    KD_R_WRONG_TYPE,        /* not a Polygon or MultiPolygon */
+    KD_R_INVALID_GEOMETRY,  /* GEOS's reason and location, in the office CRS */
+    KD_R_MISSING_NUMBER,    /* parcels and rights: no cadastral number */
+    KD_R_BAD_NUMBER,        /* not in the register's number format */
+    KD_R_DUPLICATE_NUMBER,  /* shared within the command, or live already and different */
+    KD_R_BAD_DECLARED_AREA, /* zero or negative */
+    KD_R_MISSING_CODE,      /* zones, restrictions, admin units: no code */
+    KD_R_MISSING_FIELD,     /* a required attribute is empty */
+    KD_R_BAD_PARTY_ID,      /* not a 14-digit PINFL or 9-digit STIR */
+    KD_R_BAD_SHARE,         /* not an exact fraction in (0, 1] */
+    KD_R_BAD_DATE,          /* not YYYY-MM-DD, or in the future */
+    KD_R_UNKNOWN_PARCEL,    /* rights: no live parcel with that number */
+    KD_R_UNKNOWN_PARTY,     /* rights: no party with that PINFL/STIR */
+    KD_R_CONFLICT,          /* contradicts what the register holds */
+    KD_R_COUNT
+};
+const char *kd_reason_name(enum kd_reason r);
+
+struct kd_load_counts {
+    long read, loaded, unchanged, rejected, repaired, replaced, warnings;
+    long by_reason[KD_R_COUNT];
+};
+
+struct kd_load_source {
+    char name[512]; /* as given on the command line */
+    char layer[128];
+    struct kd_load_counts counts;
+};
+
+struct kd_load_result {
+    struct kd_load_counts total;
+    struct kd_load_source *sources; /* n_sources entries */
+    int n_sources;
+    char source_crs[256];       /* of the last source */
+    struct kd_store_op op;      /* the operation used (the last source's) */
+    char rejects_path[1024];    /* "" when nothing was rejected */
+    char repaired_ids[2048];    /* "source:fid, ..." of repaired features (cut when long) */
+    double seconds;
+};
+void kd_load_result_fini(struct kd_load_result *r);
+
+enum kd_dup_policy {
+    KD_DUP_DEFAULT = 0, /* the mapping's choice, else reject */
+    KD_DUP_REJECT,
+    KD_DUP_MERGE
+};
+
+struct kd_load_opts {
+    enum kd_layer as;          /* what the sources hold */
+    const char *layer;         /* --layer, or NULL */
+    const char *mapping;       /* --mapping file, or NULL */
+    const char *s_srs;         /* --s-srs, or NULL */
+    int repair;                /* --repair */
+    int replace;               /* --replace */
+    const char *rejects;       /* --rejects FILE (.gpkg or .geojson), or NULL for a default
+                                  next to the database */
+    const char *db_path;       /* to place the default rejects file */
+    /* Progress, called every few hundred features (may be NULL). */
+    void (*progress)(void *ud, long done, long total);
+    void *progress_ud;
+    /* Set by a signal handler: the load stops, rolls back and returns KD_EINTERRUPTED. */
+    volatile sig_atomic_t *interrupted;
+    /* Informational lines for the user ("transformation: ..."); may be NULL. */
+    void (*note)(void *ud, const char *line);
+    void *note_ud;
+};
+
+/* Loads sources into st (opened KD_STORE_RW) as one transaction. OUT res (fini it) also on
+ * error, for what was counted. Errors (the database is unchanged): KD_EINVAL/KD_EIO/KD_EGEO
+ * with keys "load.open", "load.layer", "load.no_crs", "load.cut_number", "mapping.*", ...;
+ * KD_EINTERRUPTED. A load with rejected features is not an error (check res->total). */
+enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *sources,
+                     int n_sources, const struct kd_load_opts *opts, struct kd_load_result *res,
+                     struct kd_err *err) KD_WUR;
+
+#endif

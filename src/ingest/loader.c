@@ -1,0 +1,1388 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* kd_load: two passes over every source of the command. The first reads only the numbers
+ * (a duplicate group is every feature of the command sharing a number, whatever else
+ * rejects some of them) and refuses fields GDAL typed as dates; the second transforms,
+ * validates and writes, inside one transaction that a failure or a signal rolls back.
+ * Each rejected feature gets exactly one reason, the first that applies (enum kd_reason). */
+#include "ingest_int.h"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <math.h>
+#include <ogr_srs_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const reason_names[KD_R_COUNT] = {
+    "null_geometry", "wrong_type",   "invalid_geometry", "missing_number", "bad_number",
+    "duplicate_number", "bad_declared_area", "missing_code", "missing_field", "bad_party_id",
+    "bad_share",     "bad_date",     "unknown_parcel",   "unknown_party",  "conflict"};
+
+const char *kd_reason_name(enum kd_reason r)
+{
+    return (unsigned)r < KD_R_COUNT ? reason_names[r] : "?";
+}
+
+void kd_load_result_fini(struct kd_load_result *r)
+{
+    if (!r)
+        return;
+    free(r->sources);
+    kd_store_op_fini(&r->op);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- number counts: an open-addressing set of strings with counts ------------------------ */
+
+struct numslot {
+    char *key;
+    int count; /* features of the command with this number */
+    int seen;  /* how many of them pass 2 has met */
+    GEOSGeometry *merged;      /* merge mode: the polygons gathered so far */
+    OGRFeatureH first;         /* merge mode: the first member, for the attributes */
+    struct field_bind *bind;   /* merge mode: how to read first */
+};
+
+struct numset {
+    struct numslot *slots;
+    size_t cap, n;
+};
+
+static size_t numset_index(const struct numset *s, const char *key)
+{
+    uint64_t h = kd_hash64(0, key, strlen(key));
+    size_t i = (size_t)h & (s->cap - 1);
+
+    while (s->slots[i].key && strcmp(s->slots[i].key, key) != 0)
+        i = (i + 1) & (s->cap - 1);
+    return i;
+}
+
+static struct numslot *numset_get(struct numset *s, const char *key, int add)
+{
+    size_t i;
+
+    if (add && (s->n + 1) * 2 > s->cap) {
+        struct numset bigger = {NULL, s->cap ? s->cap * 2 : 1024, 0};
+        size_t k;
+        bigger.slots = calloc(bigger.cap, sizeof *bigger.slots);
+        if (!bigger.slots)
+            return NULL;
+        for (k = 0; k < s->cap; k++)
+            if (s->slots[k].key)
+                bigger.slots[numset_index(&bigger, s->slots[k].key)] = s->slots[k];
+        bigger.n = s->n;
+        free(s->slots);
+        *s = bigger;
+    }
+    if (!s->cap)
+        return NULL;
+    i = numset_index(s, key);
+    if (!s->slots[i].key) {
+        if (!add)
+            return NULL;
+        s->slots[i].key = strdup(key);
+        if (!s->slots[i].key)
+            return NULL;
+        s->n++;
+    }
+    return &s->slots[i];
+}
+
+static void numset_free(struct numset *s, GEOSContextHandle_t h)
+{
+    size_t i;
+
+    for (i = 0; i < s->cap; i++) {
+        free(s->slots[i].key);
+        if (s->slots[i].merged)
+            GEOSGeom_destroy_r(h, s->slots[i].merged);
+        if (s->slots[i].first)
+            OGR_F_Destroy(s->slots[i].first);
+        free(s->slots[i].bind);
+    }
+    free(s->slots);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- the areas (zones, restrictions) a parcel may lie on, in memory -------------------- */
+
+struct area_ref {
+    enum kd_layer layer;
+    int64_t id;
+    GEOSGeometry *geom;
+    const GEOSPreparedGeometry *prep;
+};
+
+struct area_index {
+    struct area_ref *refs;
+    size_t n, cap;
+    GEOSSTRtree *tree;
+};
+
+/* ---- the loader ------------------------------------------------------------------------ */
+
+struct loader {
+    struct kd_store *st;
+    struct kd_geo *g;
+    GEOSContextHandle_t h;
+    const struct kd_load_opts *o;
+    struct kd_load_result *res;
+    const struct kd_store_config *cfg;
+    struct kd_mapping map;
+    char now[32];
+    struct kd_xform *to_3857;
+    struct kd_geod *geod;
+    struct kd_xform *xf; /* source CRS -> office CRS for the current layer */
+    char xf_key[256];
+    struct numset nums;
+    struct area_index areas;
+    /* rejects */
+    GDALDatasetH rej_ds;
+    OGRLayerH rej_layer;
+    /* the current feature */
+    struct kd_load_counts *src_counts;
+    const char *src_name;
+    char fid[32];
+    long done, total;
+    time_t last_progress;
+};
+
+static void note(struct loader *L, const char *fmt, ...) KD_PRINTF(2, 3);
+static void note(struct loader *L, const char *fmt, ...)
+{
+    char line[768];
+    va_list ap;
+
+    if (!L->o->note)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    L->o->note(L->o->note_ud, line);
+}
+
+static void count(struct loader *L, int what)
+{
+    /* what: 0 loaded, 1 unchanged */
+    long *t = what ? &L->res->total.unchanged : &L->res->total.loaded;
+    long *s = what ? &L->src_counts->unchanged : &L->src_counts->loaded;
+
+    (*t)++;
+    (*s)++;
+}
+
+static enum kd_code rejects_open(struct loader *L, struct kd_err *err)
+{
+    const char *path = L->o->rejects;
+    char def[1024];
+    GDALDriverH drv;
+    OGRSpatialReferenceH srs;
+    static const char *const fields[] = {"source", "feature_id", "reason", "message", "location",
+                                         "number"};
+    size_t i;
+
+    if (!path) {
+        char stamp[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        if (kd_snprintf(def, sizeof def, "%s.rejects-%s.gpkg",
+                        L->o->db_path ? L->o->db_path : "kadastr", stamp) < 0)
+            return kd_err_set(err, KD_EINVAL, "load.rejects", "the rejects path is too long");
+        path = def;
+    }
+    drv = GDALGetDriverByName(strlen(path) > 8 &&
+                                      (strcmp(path + strlen(path) - 8, ".geojson") == 0 ||
+                                       strcmp(path + strlen(path) - 5, ".json") == 0)
+                                  ? "GeoJSON"
+                                  : "GPKG");
+    if (access(path, F_OK) == 0) {
+        kd_err_set(err, KD_EINVAL, "load.rejects_exists", "the rejects file %s already exists",
+                   path);
+        kd_err_hint(err, "choose another --rejects file, or remove the old one");
+        return KD_EINVAL;
+    }
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    L->rej_ds = drv ? GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL) : NULL;
+    CPLPopErrorHandler();
+    if (!L->rej_ds) {
+        kd_err_set(err, KD_EIO, "load.rejects", "cannot create the rejects file %s: %s", path,
+                   CPLGetLastErrorMsg());
+        kd_err_hint(err, "give a writable --rejects FILE ending in .gpkg or .geojson");
+        return KD_EIO;
+    }
+    srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(srs, L->cfg->srid);
+    OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    L->rej_layer = GDALDatasetCreateLayer(L->rej_ds, "rejects", srs, wkbUnknown, NULL);
+    OSRRelease(srs);
+    for (i = 0; L->rej_layer && i < sizeof fields / sizeof fields[0]; i++) {
+        OGRFieldDefnH fd = OGR_Fld_Create(fields[i], OFTString);
+        OGR_L_CreateField(L->rej_layer, fd, 1);
+        OGR_Fld_Destroy(fd);
+    }
+    if (!L->rej_layer)
+        return kd_err_set(err, KD_EIO, "load.rejects", "cannot create the rejects layer in %s",
+                          path);
+    GDALDatasetStartTransaction(L->rej_ds, 1);
+    kd_strlcpy(L->res->rejects_path, path, sizeof L->res->rejects_path);
+    return KD_OK;
+}
+
+/* Counts and writes out a rejected feature. geom_wkb: in the office CRS, or NULL. */
+static enum kd_code reject(struct loader *L, enum kd_reason r, const char *number,
+                           const char *location, const unsigned char *wkb, size_t wkb_len,
+                           const char *msg, struct kd_err *err)
+{
+    OGRFeatureH f;
+    OGRGeometryH geom = NULL;
+
+    L->res->total.rejected++;
+    L->res->total.by_reason[r]++;
+    L->src_counts->rejected++;
+    L->src_counts->by_reason[r]++;
+    if (!L->rej_ds && rejects_open(L, err))
+        return err->code;
+    f = OGR_F_Create(OGR_L_GetLayerDefn(L->rej_layer));
+    OGR_F_SetFieldString(f, 0, L->src_name);
+    OGR_F_SetFieldString(f, 1, L->fid);
+    OGR_F_SetFieldString(f, 2, kd_reason_name(r));
+    OGR_F_SetFieldString(f, 3, msg);
+    if (location && location[0])
+        OGR_F_SetFieldString(f, 4, location);
+    if (number && number[0])
+        OGR_F_SetFieldString(f, 5, number);
+    if (wkb && OGR_G_CreateFromWkbEx(wkb, NULL, &geom, wkb_len) == OGRERR_NONE)
+        OGR_F_SetGeometryDirectly(f, geom);
+    if (OGR_L_CreateFeature(L->rej_layer, f) != OGRERR_NONE) {
+        OGR_F_Destroy(f);
+        return kd_err_set(err, KD_EIO, "load.rejects", "cannot write to the rejects file %s",
+                          L->res->rejects_path);
+    }
+    OGR_F_Destroy(f);
+    return KD_OK;
+}
+
+static void rejects_close(struct loader *L, int keep)
+{
+    if (!L->rej_ds)
+        return;
+    if (keep)
+        GDALDatasetCommitTransaction(L->rej_ds);
+    GDALClose(L->rej_ds);
+    L->rej_ds = NULL;
+    if (!keep && L->res->rejects_path[0]) {
+        VSIUnlink(L->res->rejects_path);
+        L->res->rejects_path[0] = '\0';
+    }
+}
+
+/* ---- areas index for overlays ----------------------------------------------------------- */
+
+static enum kd_code area_add(void *ud, const struct kd_area *a, struct kd_err *err)
+{
+    struct loader *L = ud;
+    struct area_index *ix = &L->areas;
+    struct area_ref *r;
+
+    if (ix->n == ix->cap) {
+        size_t cap = ix->cap ? ix->cap * 2 : 64;
+        struct area_ref *p = realloc(ix->refs, cap * sizeof *p);
+        if (!p)
+            return kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+        ix->refs = p;
+        ix->cap = cap;
+    }
+    r = &ix->refs[ix->n];
+    r->layer = a->layer;
+    r->id = a->id;
+    r->geom = kd_geos_from_wkb(L->g, a->wkb, a->wkb_len, err);
+    if (!r->geom)
+        return err->code;
+    r->prep = NULL;
+    ix->n++;
+    return KD_OK;
+}
+
+static enum kd_code areas_build(struct loader *L, struct kd_err *err)
+{
+    struct area_index *ix = &L->areas;
+    size_t i;
+    enum kd_code rc;
+
+    rc = kd_store_areas_foreach(L->st, KD_LAYER_ZONES, NULL, 1, area_add, L, err);
+    if (!rc)
+        rc = kd_store_areas_foreach(L->st, KD_LAYER_RESTRICTIONS, NULL, 1, area_add, L, err);
+    if (rc || ix->n == 0)
+        return rc;
+    ix->tree = GEOSSTRtree_create_r(L->h, 10);
+    if (!ix->tree)
+        return kd_err_set(err, KD_EGEO, "geos.strtree", "cannot create an STRtree");
+    for (i = 0; i < ix->n; i++)
+        GEOSSTRtree_insert_r(L->h, ix->tree, ix->refs[i].geom, &ix->refs[i]);
+    return KD_OK;
+}
+
+static void areas_free(struct loader *L)
+{
+    struct area_index *ix = &L->areas;
+    size_t i;
+
+    if (ix->tree)
+        GEOSSTRtree_destroy_r(L->h, ix->tree);
+    for (i = 0; i < ix->n; i++) {
+        if (ix->refs[i].prep)
+            GEOSPreparedGeom_destroy_r(L->h, ix->refs[i].prep);
+        GEOSGeom_destroy_r(L->h, ix->refs[i].geom);
+    }
+    free(ix->refs);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* Intersecting area of a parcel and an area, 0 when they only touch. Prepared containment
+ * first: most parcels lie wholly inside their zone, and then no overlay is computed. */
+static double overlap_m2(GEOSContextHandle_t h, const GEOSPreparedGeometry *prep_area,
+                         const GEOSGeometry *area, const GEOSGeometry *parcel, double parcel_m2)
+{
+    GEOSGeometry *x;
+    double a = 0;
+
+    if (GEOSPreparedContains_r(h, prep_area, parcel) == 1)
+        return parcel_m2;
+    if (GEOSPreparedIntersects_r(h, prep_area, parcel) != 1)
+        return 0;
+    x = GEOSIntersection_r(h, area, parcel);
+    if (x) {
+        GEOSArea_r(h, x, &a);
+        GEOSGeom_destroy_r(h, x);
+    }
+    return a;
+}
+
+/* Overlays below this area are boundary noise, not "lies on" (0.01 m², the map tolerance
+ * squared would be far smaller; a hundredth of a square metre is what a surveyor ignores). */
+#define KD_OVERLAY_MIN_M2 0.01
+
+struct overlay_q {
+    struct loader *L;
+    const GEOSGeometry *parcel;
+    double parcel_m2;
+    int64_t parcel_id;
+    enum kd_code rc;
+    struct kd_err *err;
+};
+
+static void overlay_hit(void *item, void *ud)
+{
+    struct area_ref *r = item;
+    struct overlay_q *q = ud;
+    GEOSContextHandle_t h = q->L->h;
+    double a;
+
+    if (q->rc)
+        return;
+    if (!r->prep)
+        r->prep = GEOSPrepare_r(h, r->geom);
+    a = overlap_m2(h, r->prep, r->geom, q->parcel, q->parcel_m2);
+    if (a >= KD_OVERLAY_MIN_M2)
+        q->rc = kd_store_overlay_put(q->L->st, q->parcel_id, r->layer, r->id, a, q->err);
+}
+
+static enum kd_code parcel_overlays(struct loader *L, int64_t id, const GEOSGeometry *geom,
+                                    double area_m2, struct kd_err *err)
+{
+    struct overlay_q q = {L, geom, area_m2, id, KD_OK, err};
+
+    if (!L->areas.tree)
+        return KD_OK;
+    GEOSSTRtree_query_r(L->h, L->areas.tree, geom, overlay_hit, &q);
+    return q.rc;
+}
+
+struct area_overlay_q {
+    struct loader *L;
+    enum kd_layer layer;
+    int64_t area_id;
+    const GEOSGeometry *area;
+    const GEOSPreparedGeometry *prep;
+};
+
+static enum kd_code area_parcel_hit(void *ud, const struct kd_parcel *p, struct kd_err *err)
+{
+    struct area_overlay_q *q = ud;
+    GEOSGeometry *pg = kd_geos_from_wkb(q->L->g, p->wkb, p->wkb_len, err);
+    double a;
+
+    if (!pg)
+        return err->code;
+    a = overlap_m2(q->L->h, q->prep, q->area, pg, p->area_m2);
+    GEOSGeom_destroy_r(q->L->h, pg);
+    if (a < KD_OVERLAY_MIN_M2)
+        return KD_OK;
+    return kd_store_overlay_put(q->L->st, p->id, q->layer, q->area_id, a, err);
+}
+
+/* ---- features --------------------------------------------------------------------------- */
+
+/* The feature's geometry in the office CRS as a valid MultiPolygon, or a reason. On
+ * success OUT geom (GEOS, the caller destroys it); on rejection *reason and msg are set
+ * and wkb/wkb_len carry what there is to show in the rejects file (free()). */
+static enum kd_code feature_polygon(struct loader *L, OGRFeatureH feat, GEOSGeometry **geom,
+                                    int *reason, char *msg, size_t msg_size, char *loc,
+                                    size_t loc_size, unsigned char **wkb, size_t *wkb_len,
+                                    struct kd_err *err)
+{
+    OGRGeometryH src = OGR_F_GetGeometryRef(feat), flat = NULL;
+    OGRwkbGeometryType t;
+    GEOSGeometry *gg = NULL, *fixed;
+    struct kd_err e2;
+    double x, y;
+    int v;
+
+    *geom = NULL;
+    *reason = -1;
+    *wkb = NULL;
+    loc[0] = '\0';
+    if (!src || OGR_G_IsEmpty(src)) {
+        *reason = KD_R_NULL_GEOMETRY;
+        kd_snprintf(msg, msg_size, "the feature has %s geometry", src ? "an empty" : "no");
+        return KD_OK;
+    }
+    t = wkbFlatten(OGR_G_GetGeometryType(src));
+    if (t == wkbCurvePolygon || t == wkbMultiSurface) {
+        flat = OGR_G_GetLinearGeometry(src, 0, NULL);
+    } else if (t == wkbPolygon || t == wkbMultiPolygon) {
+        flat = OGR_G_Clone(src);
+    } else {
+        *reason = KD_R_WRONG_TYPE;
+        kd_snprintf(msg, msg_size, "a %s is not an area: expected a Polygon or MultiPolygon",
+                    OGRGeometryTypeToName(t));
+        return KD_OK;
+    }
+    if (!flat)
+        return kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+    OGR_G_FlattenTo2D(flat);
+    *wkb_len = (size_t)OGR_G_WkbSize(flat);
+    *wkb = malloc(*wkb_len ? *wkb_len : 1);
+    if (!*wkb) {
+        OGR_G_DestroyGeometry(flat);
+        return kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+    }
+    OGR_G_ExportToIsoWkb(flat, wkbNDR, *wkb);
+    OGR_G_DestroyGeometry(flat);
+    kd_err_init(&e2);
+    if (kd_xform_wkb(L->xf, 0, *wkb, *wkb_len, &e2)) {
+        *reason = KD_R_INVALID_GEOMETRY;
+        kd_snprintf(msg, msg_size, "cannot be transformed to the office CRS: %s", e2.msg);
+        free(*wkb);
+        *wkb = NULL;
+        return KD_OK;
+    }
+    gg = kd_geos_from_wkb(L->g, *wkb, *wkb_len, &e2);
+    if (!gg) {
+        *reason = KD_R_INVALID_GEOMETRY;
+        kd_snprintf(msg, msg_size, "%s", e2.msg);
+        return KD_OK;
+    }
+    v = kd_geos_validity(L->g, gg, msg, msg_size, &x, &y);
+    if (v < 0) {
+        GEOSGeom_destroy_r(L->h, gg);
+        return kd_err_set(err, KD_EGEO, "geos.valid", "%s", msg);
+    }
+    if (v == 0) {
+        char why[256];
+        kd_snprintf(loc, loc_size, "%.3f %.3f", x, y);
+        kd_strlcpy(why, msg, sizeof why);
+        if (!L->o->repair) {
+            *reason = KD_R_INVALID_GEOMETRY;
+            kd_snprintf(msg, msg_size, "%s at %.3f %.3f (office CRS)", why, x, y);
+            GEOSGeom_destroy_r(L->h, gg);
+            return KD_OK;
+        }
+        fixed = kd_geos_make_valid_polygonal(L->g, gg);
+        GEOSGeom_destroy_r(L->h, gg);
+        if (!fixed) {
+            *reason = KD_R_INVALID_GEOMETRY;
+            kd_snprintf(msg, msg_size, "%s at %.3f %.3f; repair left nothing polygonal", why, x,
+                        y);
+            return KD_OK;
+        }
+        L->res->total.repaired++;
+        L->src_counts->repaired++;
+        {
+            size_t used = strlen(L->res->repaired_ids);
+            char piece[160];
+            const char *base = strrchr(L->src_name, '/');
+            kd_snprintf(piece, sizeof piece, "%s%s:%s", used ? ", " : "",
+                        base ? base + 1 : L->src_name, L->fid);
+            if (used + strlen(piece) + 5 < sizeof L->res->repaired_ids)
+                kd_strlcpy(L->res->repaired_ids + used, piece,
+                           sizeof L->res->repaired_ids - used);
+            else if (!strstr(L->res->repaired_ids, ", ..."))
+                kd_strlcpy(L->res->repaired_ids + used, ", ...",
+                           sizeof L->res->repaired_ids - used);
+        }
+        *geom = fixed;
+        return KD_OK;
+    }
+    *geom = kd_geos_to_multipolygon(L->g, gg);
+    GEOSGeom_destroy_r(L->h, gg);
+    if (!*geom)
+        return kd_err_set(err, KD_EGEO, "geos.multi", "cannot make a MultiPolygon");
+    return KD_OK;
+}
+
+/* WKB of geom in the office CRS and in EPSG:3857 (free() both). */
+static enum kd_code both_wkb(struct loader *L, const GEOSGeometry *geom, unsigned char **cad,
+                             size_t *cad_len, unsigned char **web, size_t *web_len,
+                             struct kd_err *err)
+{
+    *cad = kd_geos_to_wkb(L->g, geom, cad_len, err);
+    if (!*cad)
+        return err->code;
+    *web = malloc(*cad_len);
+    if (!*web)
+        return kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+    memcpy(*web, *cad, *cad_len);
+    *web_len = *cad_len;
+    return kd_xform_wkb(L->to_3857, 0, *web, *web_len, err);
+}
+
+static int parse_area_value(const char *s, double *v)
+{
+    char *end;
+
+    if (!s[0]) {
+        *v = NAN;
+        return 0;
+    }
+    *v = strtod(s, &end);
+    while (*end == ' ')
+        end++;
+    return *end || !isfinite(*v) ? -1 : 0;
+}
+
+/* Writes a validated parcel (geom: a valid MultiPolygon in the office CRS; attributes from
+ * feat through bind): unchanged, replaced, or new; or rejects it as a live duplicate or for
+ * its declared area. */
+static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
+                                 const struct field_bind *bind, const GEOSGeometry *geom,
+                                 const char *number, const char *raw, struct kd_err *err)
+{
+    unsigned char *cad = NULL, *web = NULL;
+    size_t cad_len = 0, web_len = 0;
+    const char *declared_s = kd_mapping_value(bind, F_DECLARED_AREA, feat, NULL);
+    const char *attrs[4];
+    char msg[512];
+    struct kd_parcel old;
+    struct kd_err e2;
+    double declared, area_m2 = 0, geod_m2 = 0;
+    uint64_t hash;
+    int have_old = 0, i;
+    int64_t id;
+    enum kd_code rc;
+
+    kd_parcel_init(&old);
+    attrs[0] = kd_mapping_value(bind, F_LAND_CATEGORY, feat, NULL);
+    attrs[1] = kd_mapping_value(bind, F_LAND_USE, feat, NULL);
+    attrs[2] = kd_mapping_value(bind, F_ADDRESS, feat, NULL);
+    attrs[3] = declared_s;
+    rc = both_wkb(L, geom, &cad, &cad_len, &web, &web_len, err);
+    if (rc)
+        goto out;
+    /* content: geometry and attributes, to tell a reload of the same data */
+    hash = kd_hash64(0, cad, cad_len);
+    hash = kd_hash64(hash, number, strlen(number) + 1);
+    for (i = 0; i < 4; i++)
+        hash = kd_hash64(hash, attrs[i], strlen(attrs[i]) + 1);
+    kd_err_init(&e2);
+    rc = kd_store_parcel_get(L->st, number, NULL, 0, &old, &e2);
+    if (rc == KD_OK) {
+        have_old = 1;
+    } else if (rc != KD_ENOTFOUND) {
+        rc = kd_err_set(err, e2.code, e2.key, "%s", e2.msg);
+        goto out;
+    }
+    rc = KD_OK;
+    if (have_old && old.content_hash == hash) {
+        count(L, 1);
+        goto out;
+    }
+    if (have_old && !L->o->replace) {
+        kd_snprintf(msg, sizeof msg,
+                    "cadastral number %s is already live in the register with other content "
+                    "(use --replace to register this as its new version)",
+                    number);
+        rc = reject(L, KD_R_DUPLICATE_NUMBER, raw, NULL, cad, cad_len, msg, err);
+        goto out;
+    }
+    if (parse_area_value(declared_s, &declared) || declared <= 0) {
+        kd_snprintf(msg, sizeof msg, "declared area '%s' is not a positive number of m²",
+                    declared_s);
+        rc = reject(L, KD_R_BAD_DECLARED_AREA, raw, NULL, cad, cad_len, msg, err);
+        goto out;
+    }
+    GEOSArea_r(L->h, geom, &area_m2);
+    rc = kd_geod_area_wkb(L->geod, cad, cad_len, &geod_m2, err);
+    if (rc)
+        goto out;
+    if (have_old) {
+        rc = kd_store_parcel_retire(L->st, old.id, L->now, err);
+        if (rc)
+            goto out;
+        L->res->total.replaced++;
+        L->src_counts->replaced++;
+    }
+    {
+        struct kd_parcel_new pn = {number,
+                                   attrs[0][0] ? attrs[0] : NULL,
+                                   attrs[1][0] ? attrs[1] : NULL,
+                                   attrs[2][0] ? attrs[2] : NULL,
+                                   declared,
+                                   area_m2,
+                                   geod_m2,
+                                   L->now,
+                                   NULL,
+                                   have_old ? "replace" : "load",
+                                   L->src_name,
+                                   L->fid,
+                                   hash,
+                                   cad,
+                                   cad_len,
+                                   web,
+                                   web_len};
+        rc = kd_store_parcel_insert(L->st, &pn, &id, err);
+    }
+    if (!rc && have_old)
+        rc = kd_store_lineage_add(L->st, id, old.id, "replaces", err);
+    if (!rc)
+        rc = parcel_overlays(L, id, geom, area_m2, err);
+    if (!rc)
+        count(L, 0);
+out:
+    kd_parcel_fini(&old);
+    free(cad);
+    free(web);
+    return rc;
+}
+
+/* Merge mode: the group's parts are gathered in its slot with the first member's
+ * attributes; when the last member has come (or been rejected), the union is written. */
+static enum kd_code merge_flush(struct loader *L, struct numslot *slot, struct kd_err *err)
+{
+    GEOSGeometry *u, *geom;
+    enum kd_code rc;
+
+    if (slot->seen < slot->count || !slot->merged)
+        return KD_OK;
+    u = GEOSUnaryUnion_r(L->h, slot->merged);
+    geom = u ? kd_geos_to_multipolygon(L->g, u) : NULL;
+    if (u && !geom)
+        geom = kd_geos_make_valid_polygonal(L->g, u);
+    if (u)
+        GEOSGeom_destroy_r(L->h, u);
+    GEOSGeom_destroy_r(L->h, slot->merged);
+    slot->merged = NULL;
+    if (!geom)
+        rc = kd_err_set(err, KD_EGEO, "geos.merge", "cannot merge the parts of %s", slot->key);
+    else
+        rc = write_parcel(L, slot->first, slot->bind, geom, slot->key, slot->key, err);
+    if (geom)
+        GEOSGeom_destroy_r(L->h, geom);
+    OGR_F_Destroy(slot->first);
+    slot->first = NULL;
+    free(slot->bind);
+    slot->bind = NULL;
+    return rc;
+}
+
+static enum kd_code parcel_feature(struct loader *L, OGRFeatureH feat,
+                                   const struct field_bind *bind, struct kd_err *err)
+{
+    GEOSGeometry *geom = NULL;
+    unsigned char *wkb = NULL;
+    size_t wkb_len = 0;
+    char msg[512], loc[64], number[KD_CADNUM_MAX] = "";
+    const char *raw;
+    struct numslot *slot = NULL;
+    struct kd_err e2;
+    int reason = -1, merging;
+    enum kd_code rc;
+
+    rc = feature_polygon(L, feat, &geom, &reason, msg, sizeof msg, loc, sizeof loc, &wkb,
+                         &wkb_len, err);
+    if (rc)
+        goto out;
+    raw = kd_mapping_value(bind, F_CADASTRAL_NUMBER, feat, NULL);
+    kd_err_init(&e2);
+    if (raw[0] && kd_cadnum_normalize(L->cfg->numfmt, raw, number, &e2) == KD_OK)
+        slot = numset_get(&L->nums, number, 0);
+    else if (raw[0])
+        slot = numset_get(&L->nums, raw, 0);
+    if (slot)
+        slot->seen++;
+    merging = slot && slot->count > 1 && L->map.duplicates == KD_DUP_MERGE;
+    if (reason < 0 && !raw[0]) {
+        reason = KD_R_MISSING_NUMBER;
+        kd_snprintf(msg, sizeof msg, "the feature has no cadastral number");
+    } else if (reason < 0 && !number[0]) {
+        reason = KD_R_BAD_NUMBER;
+        kd_snprintf(msg, sizeof msg, "%s", e2.msg);
+    } else if (reason < 0 && slot && slot->count > 1 && !merging) {
+        reason = KD_R_DUPLICATE_NUMBER;
+        kd_snprintf(msg, sizeof msg, "%d features of this load share cadastral number %s",
+                    slot->count, number);
+    }
+    if (reason >= 0) {
+        rc = reject(L, (enum kd_reason)reason, raw, loc, wkb, wkb_len, msg, err);
+        if (!rc && merging) {
+            /* the group is written without this member */
+            slot->count--;
+            slot->seen--;
+            rc = merge_flush(L, slot, err);
+        }
+        goto out;
+    }
+    if (!merging) {
+        rc = write_parcel(L, feat, bind, geom, number, raw, err);
+        goto out;
+    }
+    if (!slot->first) {
+        slot->first = OGR_F_Clone(feat);
+        slot->bind = malloc(F_COUNT * sizeof *slot->bind);
+        if (!slot->first || !slot->bind) {
+            rc = kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+            goto out;
+        }
+        memcpy(slot->bind, bind, F_COUNT * sizeof *slot->bind);
+    }
+    if (slot->merged) {
+        GEOSGeometry *parts[2] = {slot->merged, geom};
+        slot->merged = GEOSGeom_createCollection_r(L->h, GEOS_GEOMETRYCOLLECTION, parts, 2);
+        if (!slot->merged) {
+            GEOSGeom_destroy_r(L->h, parts[0]);
+            rc = kd_err_set(err, KD_EGEO, "geos.merge", "cannot merge %s", number);
+            goto out;
+        }
+    } else {
+        slot->merged = geom;
+    }
+    geom = NULL;
+    rc = merge_flush(L, slot, err);
+out:
+    if (geom)
+        GEOSGeom_destroy_r(L->h, geom);
+    free(wkb);
+    return rc;
+}
+
+static enum kd_code area_feature(struct loader *L, OGRFeatureH feat,
+                                 const struct field_bind *bind, struct kd_err *err)
+{
+    enum kd_layer layer = L->o->as;
+    enum kd_field fcode = layer == KD_LAYER_ZONES          ? F_ZONE_CODE
+                          : layer == KD_LAYER_RESTRICTIONS ? F_RESTRICTION_CODE
+                                                           : F_ADMIN_CODE;
+    const char *code, *kind, *name, *extra;
+    GEOSGeometry *geom = NULL;
+    unsigned char *wkb = NULL, *cad = NULL, *web = NULL;
+    size_t wkb_len = 0, cad_len = 0, web_len = 0;
+    char msg[512], loc[64];
+    uint64_t hash;
+    int reason = -1, found = 0;
+    int64_t id;
+    enum kd_code rc;
+
+    code = kd_mapping_value(bind, fcode, feat, NULL);
+    kind = kd_mapping_value(bind, fcode + 1, feat, NULL);
+    name = kd_mapping_value(bind, fcode + 2, feat, NULL);
+    extra = layer == KD_LAYER_ZONES         ? kd_mapping_value(bind, F_PERMITTED_USES, feat, NULL)
+            : layer == KD_LAYER_ADMIN_UNITS ? kd_mapping_value(bind, F_PARENT_CODE, feat, NULL)
+                                            : "";
+    rc = feature_polygon(L, feat, &geom, &reason, msg, sizeof msg, loc, sizeof loc, &wkb,
+                         &wkb_len, err);
+    if (rc)
+        goto out;
+    if (reason < 0 && !code[0]) {
+        reason = KD_R_MISSING_CODE;
+        kd_snprintf(msg, sizeof msg, "the feature has no %s", kd_field_name(fcode));
+    }
+    if (reason >= 0) {
+        rc = reject(L, (enum kd_reason)reason, code, loc, wkb, wkb_len, msg, err);
+        goto out;
+    }
+    rc = both_wkb(L, geom, &cad, &cad_len, &web, &web_len, err);
+    if (rc)
+        goto out;
+    /* the same code, kind and geometry as a live one: unchanged */
+    hash = kd_hash64(0, cad, cad_len);
+    hash = kd_hash64(hash, code, strlen(code) + 1);
+    hash = kd_hash64(hash, kind, strlen(kind) + 1);
+    rc = kd_store_area_exists(L->st, layer, code, kind, hash, &found, err);
+    if (rc)
+        goto out;
+    if (found) {
+        count(L, 1);
+        goto out;
+    }
+    {
+        struct kd_area_new an = {layer,    code,   kind,    name[0] ? name : NULL,
+                                 extra[0] ? extra : NULL, L->now, L->src_name, L->fid,
+                                 hash,     cad,    cad_len, web,
+                                 web_len};
+        rc = kd_store_area_insert(L->st, &an, &id, err);
+    }
+    if (!rc && layer != KD_LAYER_ADMIN_UNITS) {
+        struct area_overlay_q q = {L, layer, id, geom, GEOSPrepare_r(L->h, geom)};
+        double box[4];
+        rc = kd_wkb_box(cad, cad_len, box, err);
+        if (!rc)
+            rc = kd_store_parcels_in_box(L->st, box, 1, area_parcel_hit, &q, err);
+        GEOSPreparedGeom_destroy_r(L->h, q.prep);
+    }
+    if (!rc)
+        count(L, 0);
+out:
+    if (geom)
+        GEOSGeom_destroy_r(L->h, geom);
+    free(wkb);
+    free(cad);
+    free(web);
+    return rc;
+}
+
+static int is_future(const char *iso, const char *now)
+{
+    return strcmp(iso, now) > 0;
+}
+
+/* A date field: empty is fine; else it must parse and not be in the future. */
+static int check_date(const char *v, char out[32], const char *now)
+{
+    struct kd_err e;
+
+    out[0] = '\0';
+    if (!v[0])
+        return 0;
+    kd_err_init(&e);
+    if (kd_time_parse(v, out, &e) || is_future(out, now))
+        return -1;
+    out[10] = '\0'; /* legal dates are dates */
+    return 0;
+}
+
+static enum kd_code party_feature(struct loader *L, OGRFeatureH feat,
+                                  const struct field_bind *bind, struct kd_err *err)
+{
+    const char *pid = kd_mapping_value(bind, F_PARTY_ID, feat, NULL);
+    const char *kind = kd_mapping_value(bind, F_PARTY_KIND, feat, NULL);
+    const char *name = kd_mapping_value(bind, F_NAME, feat, NULL);
+    struct kd_party p;
+    struct kd_err e2;
+    char msg[512];
+    int64_t id;
+    int status, chk;
+    enum kd_code rc;
+
+    memset(&p, 0, sizeof p);
+    if (!pid[0] || !name[0]) {
+        kd_snprintf(msg, sizeof msg, "the party has no %s", !pid[0] ? "party_id" : "name");
+        return reject(L, KD_R_MISSING_FIELD, pid, NULL, NULL, 0, msg, err);
+    }
+    if (strlen(pid) == 14) {
+        chk = kd_pinfl_check(pid);
+        if (chk == 1) {
+            L->res->total.warnings++;
+            L->src_counts->warnings++;
+            note(L, "warning: %s:%s: PINFL %s fails its check digit (loaded: the algorithm is "
+                    "uncertain, DOMAIN.md)",
+                 L->src_name, L->fid, pid);
+        }
+        if (!kind[0])
+            kind = "person";
+    } else {
+        chk = kd_stir_check(pid);
+        if (!kind[0])
+            kind = "organisation";
+    }
+    if (chk < 0) {
+        kd_snprintf(msg, sizeof msg,
+                    "'%s' is neither a PINFL (14 digits) nor a STIR (9 digits)", pid);
+        return reject(L, KD_R_BAD_PARTY_ID, pid, NULL, NULL, 0, msg, err);
+    }
+    if (strcmp(kind, "person") != 0 && strcmp(kind, "organisation") != 0 &&
+        strcmp(kind, "group") != 0) {
+        kd_snprintf(msg, sizeof msg, "party kind '%s' is not person, organisation or group",
+                    kind);
+        return reject(L, KD_R_MISSING_FIELD, pid, NULL, NULL, 0, msg, err);
+    }
+    kd_strlcpy(p.party_id, pid, sizeof p.party_id);
+    kd_strlcpy(p.kind, kind, sizeof p.kind);
+    kd_strlcpy(p.name, name, sizeof p.name);
+    kd_err_init(&e2);
+    rc = kd_store_party_put(L->st, &p, L->src_name, &id, &status, &e2);
+    if (rc == KD_EINVAL)
+        return reject(L, KD_R_CONFLICT, pid, NULL, NULL, 0, e2.msg, err);
+    if (rc)
+        return kd_err_set(err, e2.code, e2.key, "%s", e2.msg);
+    count(L, status);
+    return KD_OK;
+}
+
+static enum kd_code right_feature(struct loader *L, OGRFeatureH feat,
+                                  const struct field_bind *bind, struct kd_err *err)
+{
+    const char *raw = kd_mapping_value(bind, F_CADASTRAL_NUMBER, feat, NULL);
+    const char *pid = kd_mapping_value(bind, F_PARTY_ID, feat, NULL);
+    const char *kind = kd_mapping_value(bind, F_RIGHT_KIND, feat, NULL);
+    const char *share = kd_mapping_value(bind, F_SHARE, feat, NULL);
+    struct kd_right r;
+    struct kd_parcel par;
+    struct kd_err e2;
+    char msg[512];
+    int status;
+    enum kd_code rc;
+
+    memset(&r, 0, sizeof r);
+    kd_err_init(&e2);
+    if (!raw[0])
+        return reject(L, KD_R_MISSING_NUMBER, raw, NULL, NULL, 0,
+                      "the right names no cadastral number", err);
+    if (kd_cadnum_normalize(L->cfg->numfmt, raw, r.number, &e2))
+        return reject(L, KD_R_BAD_NUMBER, raw, NULL, NULL, 0, e2.msg, err);
+    if (!pid[0] || !kind[0] || !share[0]) {
+        kd_snprintf(msg, sizeof msg, "the right has no %s",
+                    !pid[0] ? "party_id" : !kind[0] ? "right_kind" : "share");
+        return reject(L, KD_R_MISSING_FIELD, raw, NULL, NULL, 0, msg, err);
+    }
+    if (kd_frac_parse(share, &r.share, &e2))
+        return reject(L, KD_R_BAD_SHARE, raw, NULL, NULL, 0, e2.msg, err);
+    if (check_date(kd_mapping_value(bind, F_DOCUMENT_DATE, feat, NULL), r.document_date,
+                   L->now) ||
+        check_date(kd_mapping_value(bind, F_REGISTERED_ON, feat, NULL), r.registered_on,
+                   L->now))
+        return reject(L, KD_R_BAD_DATE, raw, NULL, NULL, 0,
+                      "document_date or registered_on is not YYYY-MM-DD, or in the future", err);
+    kd_parcel_init(&par);
+    kd_err_init(&e2);
+    rc = kd_store_parcel_get(L->st, r.number, NULL, 0, &par, &e2);
+    kd_parcel_fini(&par);
+    if (rc == KD_ENOTFOUND) {
+        kd_snprintf(msg, sizeof msg, "no live parcel has cadastral number %s", r.number);
+        return reject(L, KD_R_UNKNOWN_PARCEL, raw, NULL, NULL, 0, msg, err);
+    }
+    if (rc)
+        return kd_err_set(err, e2.code, e2.key, "%s", e2.msg);
+    rc = kd_store_party_get(L->st, pid, &r.party, &e2);
+    if (rc == KD_ENOTFOUND) {
+        kd_snprintf(msg, sizeof msg, "no party %s in the register (load parties first)", pid);
+        return reject(L, KD_R_UNKNOWN_PARTY, raw, NULL, NULL, 0, msg, err);
+    }
+    if (rc)
+        return kd_err_set(err, e2.code, e2.key, "%s", e2.msg);
+    kd_strlcpy(r.kind, kind, sizeof r.kind);
+    kd_strlcpy(r.document, kd_mapping_value(bind, F_DOCUMENT, feat, NULL), sizeof r.document);
+    kd_strlcpy(r.valid_from, L->now, sizeof r.valid_from);
+    rc = kd_store_right_put(L->st, &r, r.party.id, L->src_name, &status, err);
+    if (!rc)
+        count(L, status);
+    return rc;
+}
+
+/* ---- layers and sources ----------------------------------------------------------------- */
+
+static int has_geometry(enum kd_layer l)
+{
+    return l == KD_LAYER_PARCELS || l == KD_LAYER_ZONES || l == KD_LAYER_RESTRICTIONS ||
+           l == KD_LAYER_ADMIN_UNITS;
+}
+
+static enum kd_code pick_layer(struct loader *L, const struct kd_source *s, OGRLayerH *out,
+                               struct kd_err *err)
+{
+    const char *want = L->o->layer ? L->o->layer : L->map.layer;
+    int i, n = GDALDatasetGetLayerCount(s->ds);
+    OGRLayerH lyr = NULL;
+    char names[400] = "";
+
+    if (want)
+        lyr = GDALDatasetGetLayerByName(s->ds, want);
+    else if (n == 1)
+        lyr = GDALDatasetGetLayer(s->ds, 0);
+    else
+        lyr = GDALDatasetGetLayerByName(s->ds, kd_layer_name(L->o->as));
+    if (lyr) {
+        *out = lyr;
+        return KD_OK;
+    }
+    for (i = 0; i < n && strlen(names) < sizeof names - 70; i++) {
+        char piece[80];
+        kd_snprintf(piece, sizeof piece, "%s%s", i ? ", " : "",
+                    OGR_L_GetName(GDALDatasetGetLayer(s->ds, i)));
+        kd_strlcpy(names + strlen(names), piece, sizeof names - strlen(names));
+    }
+    if (want)
+        kd_err_set(err, KD_EINVAL, "load.layer", "no layer '%s' in it", want);
+    else
+        kd_err_set(err, KD_EINVAL, "load.layer", "%d layers and none named '%s'", n,
+                   kd_layer_name(L->o->as));
+    kd_err_hint(err, "choose one with --layer; its layers are: %s", names[0] ? names : "none");
+    return KD_EINVAL;
+}
+
+/* Binds the mapping and refuses a mapped text field that GDAL typed as a date or time:
+ * its values are already cut ("10:26:01"), loading them would register wrong numbers. */
+static enum kd_code bind_layer(struct loader *L, OGRLayerH lyr, struct field_bind bind[F_COUNT],
+                               struct kd_err *err)
+{
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
+    enum kd_code rc = kd_mapping_bind(&L->map, defn, bind, err);
+    int f;
+
+    if (rc)
+        return rc;
+    for (f = 0; f < F_COUNT; f++) {
+        OGRFieldType t;
+        if (bind[f].idx < 0 || f == F_DOCUMENT_DATE || f == F_REGISTERED_ON)
+            continue;
+        t = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, bind[f].idx));
+        if (t == OFTDate || t == OFTTime || t == OFTDateTime) {
+            kd_err_set(err, KD_EINVAL, "load.cut_number",
+                       "field '%s' (for %s) arrives as a %s: GDAL has already cut values such "
+                       "as 10:26:01:02:03:0045 to 10:26:01",
+                       OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, bind[f].idx)),
+                       kd_field_name((enum kd_field)f), OGR_GetFieldTypeName(t));
+            kd_err_hint(err, "convert the source to GeoJSON, GeoPackage or CSV (whose readers "
+                             "keep text), e.g. ogr2ogr -f GPKG out.gpkg SOURCE");
+            return KD_EINVAL;
+        }
+    }
+    return KD_OK;
+}
+
+/* The key under which the source CRS's operation is stored, and PROJ's definition. */
+static enum kd_code source_crs(struct loader *L, OGRLayerH lyr, char *key, size_t key_size,
+                               char **def, struct kd_err *err)
+{
+    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(lyr);
+    const char *auth, *code;
+    char *wkt = NULL;
+    const char *opts[] = {"FORMAT=WKT2_2019", NULL};
+    int srid;
+
+    *def = NULL;
+    if (L->o->s_srs) {
+        struct kd_err e2;
+        kd_err_init(&e2);
+        if (kd_crs_parse_epsg(L->o->s_srs, &srid, &e2) == KD_OK)
+            kd_snprintf(key, key_size, "EPSG:%d", srid);
+        else
+            kd_strlcpy(key, L->o->s_srs, key_size);
+        *def = strdup(key);
+        return *def ? KD_OK : kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+    }
+    if (!srs) {
+        kd_err_set(err, KD_EINVAL, "load.no_crs", "the data does not say its CRS");
+        kd_err_hint(err, "name it with --s-srs, e.g. --s-srs EPSG:4326 for lon/lat or "
+                         "--s-srs EPSG:28412 for SK-42 zone 12");
+        return KD_EINVAL;
+    }
+    auth = OSRGetAuthorityName(srs, NULL);
+    code = OSRGetAuthorityCode(srs, NULL);
+    if (auth && code && strcmp(auth, "EPSG") == 0) {
+        kd_snprintf(key, key_size, "EPSG:%s", code);
+        *def = strdup(key);
+    } else if (OSRExportToWktEx(srs, &wkt, opts) == OGRERR_NONE && wkt) {
+        kd_snprintf(key, key_size, "WKT:%016llx %s",
+                    (unsigned long long)kd_hash64(0, wkt, strlen(wkt)),
+                    OSRGetName(srs) ? OSRGetName(srs) : "");
+        *def = strdup(wkt);
+    }
+    CPLFree(wkt);
+    if (!*def)
+        return kd_err_set(err, KD_EGEO, "load.crs", "the data's CRS cannot be read");
+    return KD_OK;
+}
+
+static enum kd_code prepare_xform(struct loader *L, OGRLayerH lyr, struct kd_err *err)
+{
+    char key[256], *def = NULL;
+    struct kd_store_op op;
+    enum kd_code rc;
+
+    rc = source_crs(L, lyr, key, sizeof key, &def, err);
+    if (rc)
+        return rc;
+    if (L->xf && strcmp(key, L->xf_key) == 0) {
+        free(def);
+        return KD_OK;
+    }
+    kd_xform_free(L->xf);
+    L->xf = NULL;
+    memset(&op, 0, sizeof op);
+    rc = kd_store_op_get(L->st, key, &op, err);
+    if (rc == KD_ENOTFOUND) {
+        struct kd_op_choice c;
+        OGREnvelope env;
+        double data_box[4], data_ll[4];
+        const double *data_area = NULL;
+        struct kd_err e2;
+        kd_err_init(&e2);
+        if (OGR_L_GetExtent(lyr, &env, 1) == OGRERR_NONE) {
+            data_box[0] = env.MinX, data_box[1] = env.MinY;
+            data_box[2] = env.MaxX, data_box[3] = env.MaxY;
+            if (kd_crs_box_lonlat(L->g, def, data_box, data_ll, &e2) == KD_OK)
+                data_area = data_ll;
+        }
+        rc = kd_op_choose(L->g, def, L->cfg->srid, L->cfg->area, data_area, &c, err);
+        if (rc)
+            goto out;
+        memset(&op, 0, sizeof op);
+        kd_strlcpy(op.source_crs, key, sizeof op.source_crs);
+        op.definition = c.definition;
+        c.definition = NULL;
+        kd_strlcpy(op.name, c.name, sizeof op.name);
+        kd_strlcpy(op.transformation, c.transformation, sizeof op.transformation);
+        op.accuracy_m = c.accuracy_m;
+        kd_strlcpy(op.warning, c.warning, sizeof op.warning);
+        kd_op_choice_fini(&c);
+        rc = kd_store_op_put(L->st, &op, err);
+        if (rc)
+            goto out;
+    } else if (rc) {
+        goto out;
+    }
+    {
+        char acc[32];
+        if (op.accuracy_m >= 0)
+            kd_snprintf(acc, sizeof acc, "%.2f m", op.accuracy_m);
+        else
+            kd_strlcpy(acc, "unknown", sizeof acc);
+        note(L, "transformation %s -> EPSG:%d: %s%s%s; stated accuracy %s", key, L->cfg->srid,
+             op.transformation[0] ? op.transformation : op.name,
+             op.transformation[0] ? " in " : "", op.transformation[0] ? op.name : "", acc);
+    }
+    if (op.warning[0])
+        note(L, "warning: %s", op.warning);
+    rc = kd_xform_new(L->g, op.definition, &L->xf, err);
+    if (rc)
+        goto out;
+    kd_strlcpy(L->xf_key, key, sizeof L->xf_key);
+    kd_strlcpy(L->res->source_crs, key, sizeof L->res->source_crs);
+    kd_store_op_fini(&L->res->op);
+    L->res->op = op;
+    op.definition = NULL;
+out:
+    kd_store_op_fini(&op);
+    free(def);
+    return rc;
+}
+
+/* Pass 1: counts features and numbers, without reading geometries where the driver can
+ * skip them. */
+static enum kd_code count_pass(struct loader *L, struct kd_source *srcs, int n,
+                               struct kd_err *err)
+{
+    struct field_bind bind[F_COUNT];
+    const char *ignore[] = {"OGR_GEOMETRY", NULL};
+    int i;
+
+    for (i = 0; i < n; i++) {
+        OGRLayerH lyr;
+        OGRFeatureH feat;
+        enum kd_code rc = pick_layer(L, &srcs[i], &lyr, err);
+        if (!rc)
+            rc = bind_layer(L, lyr, bind, err);
+        if (rc) {
+            kd_err_where(err, "%s", srcs[i].path);
+            return rc;
+        }
+        OGR_L_SetIgnoredFields(lyr, ignore);
+        OGR_L_ResetReading(lyr);
+        while ((feat = OGR_L_GetNextFeature(lyr)) != NULL) {
+            L->total++;
+            if (L->o->as == KD_LAYER_PARCELS) {
+                const char *raw = kd_mapping_value(bind, F_CADASTRAL_NUMBER, feat, NULL);
+                char num[KD_CADNUM_MAX];
+                struct kd_err e2;
+                struct numslot *s;
+                kd_err_init(&e2);
+                if (raw[0]) {
+                    s = numset_get(&L->nums,
+                                   kd_cadnum_normalize(L->cfg->numfmt, raw, num, &e2) == KD_OK
+                                       ? num
+                                       : raw,
+                                   1);
+                    if (!s) {
+                        OGR_F_Destroy(feat);
+                        return kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+                    }
+                    s->count++;
+                }
+            }
+            OGR_F_Destroy(feat);
+            if (L->o->interrupted && *L->o->interrupted)
+                return kd_err_set(err, KD_EINTERRUPTED, "load.interrupted",
+                                  "interrupted: nothing was loaded");
+        }
+        OGR_L_SetIgnoredFields(lyr, NULL);
+    }
+    return KD_OK;
+}
+
+static enum kd_code load_source(struct loader *L, struct kd_source *s, struct kd_err *err)
+{
+    struct field_bind bind[F_COUNT];
+    OGRLayerH lyr;
+    OGRFeatureH feat;
+    enum kd_code rc;
+
+    rc = pick_layer(L, s, &lyr, err);
+    if (!rc)
+        rc = bind_layer(L, lyr, bind, err);
+    if (!rc && has_geometry(L->o->as))
+        rc = prepare_xform(L, lyr, err);
+    if (rc)
+        return rc;
+    OGR_L_ResetReading(lyr);
+    while ((feat = OGR_L_GetNextFeature(lyr)) != NULL) {
+        L->res->total.read++;
+        L->src_counts->read++;
+        kd_snprintf(L->fid, sizeof L->fid, "%lld", (long long)OGR_F_GetFID(feat));
+        switch (L->o->as) {
+        case KD_LAYER_PARCELS:
+            rc = parcel_feature(L, feat, bind, err);
+            break;
+        case KD_LAYER_PARTIES:
+            rc = party_feature(L, feat, bind, err);
+            break;
+        case KD_LAYER_RIGHTS:
+            rc = right_feature(L, feat, bind, err);
+            break;
+        default:
+            rc = area_feature(L, feat, bind, err);
+        }
+        OGR_F_Destroy(feat);
+        if (rc) {
+            kd_err_where(err, "feature %s", L->fid);
+            return rc;
+        }
+        if (L->o->interrupted && *L->o->interrupted)
+            return kd_err_set(err, KD_EINTERRUPTED, "load.interrupted",
+                              "interrupted: the database is as it was before this load");
+        if (L->o->progress && (++L->done & 255) == 0)
+            L->o->progress(L->o->progress_ud, L->done, L->total);
+    }
+    return KD_OK;
+}
+
+enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *args, int n_args,
+                     const struct kd_load_opts *o, struct kd_load_result *res,
+                     struct kd_err *err)
+{
+    struct loader L;
+    struct kd_source **srcs = NULL;
+    int *n_srcs = NULL, i, j, in_tx = 0;
+    char scratch[1024];
+    struct timespec t0, t1;
+    enum kd_code rc = KD_OK;
+
+    memset(&L, 0, sizeof L);
+    memset(res, 0, sizeof *res);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    L.st = st;
+    L.g = g;
+    L.h = kd_geo_geos(g);
+    L.o = o;
+    L.res = res;
+    L.cfg = kd_store_config(st);
+    kd_time_now(L.now);
+    res->sources = calloc((size_t)n_args, sizeof *res->sources);
+    srcs = calloc((size_t)n_args, sizeof *srcs);
+    n_srcs = calloc((size_t)n_args, sizeof *n_srcs);
+    if (!res->sources || !srcs || !n_srcs) {
+        rc = kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+        goto out;
+    }
+    res->n_sources = n_args;
+    if (o->mapping)
+        rc = kd_mapping_read(o->mapping, &L.map, err);
+    else
+        kd_mapping_identity(&L.map);
+    if (rc)
+        goto out;
+    if (o->as == KD_LAYER_PARCELS && L.map.duplicates == KD_DUP_DEFAULT)
+        L.map.duplicates = KD_DUP_REJECT;
+    kd_strlcpy(scratch, getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", sizeof scratch);
+    for (i = 0; i < n_args; i++) {
+        kd_strlcpy(res->sources[i].name, args[i], sizeof res->sources[i].name);
+        rc = kd_sources_open(args[i], scratch, &srcs[i], &n_srcs[i], err);
+        if (rc)
+            goto out;
+    }
+    for (i = 0; i < n_args && !rc; i++)
+        rc = count_pass(&L, srcs[i], n_srcs[i], err);
+    if (rc)
+        goto out;
+    if (has_geometry(o->as)) {
+        rc = kd_xform_epsg(g, L.cfg->srid, 3857, L.cfg->area, &L.to_3857, err);
+        if (!rc)
+            rc = kd_geod_new(g, L.cfg->srid, &L.geod, err);
+        if (rc)
+            goto out;
+    }
+    rc = kd_store_begin(st, err);
+    if (rc)
+        goto out;
+    in_tx = 1;
+    if (o->as == KD_LAYER_PARCELS) {
+        rc = areas_build(&L, err);
+        if (rc)
+            goto out;
+    }
+    for (i = 0; i < n_args && !rc; i++) {
+        L.src_counts = &res->sources[i].counts;
+        L.src_name = args[i];
+        for (j = 0; j < n_srcs[i] && !rc; j++) {
+            OGRLayerH lyr;
+            struct kd_err e2;
+            kd_err_init(&e2);
+            if (pick_layer(&L, &srcs[i][j], &lyr, &e2) == KD_OK)
+                kd_strlcpy(res->sources[i].layer, OGR_L_GetName(lyr),
+                           sizeof res->sources[i].layer);
+            rc = load_source(&L, &srcs[i][j], err);
+            if (rc)
+                kd_err_where(err, "%s", args[i]);
+        }
+    }
+    if (o->progress)
+        o->progress(o->progress_ud, L.total, L.total);
+    if (!rc) {
+        rc = kd_store_commit(st, err);
+        if (!rc)
+            in_tx = 0;
+    }
+out:
+    if (in_tx)
+        kd_store_rollback(st);
+    rejects_close(&L, rc == KD_OK);
+    for (i = 0; srcs && i < n_args; i++)
+        kd_sources_close(srcs[i], n_srcs[i]);
+    free(srcs);
+    free(n_srcs);
+    areas_free(&L);
+    numset_free(&L.nums, L.h);
+    kd_xform_free(L.xf);
+    kd_xform_free(L.to_3857);
+    kd_geod_free(L.geod);
+    kd_mapping_fini(&L.map);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    return rc;
+}

@@ -1,0 +1,39 @@
+# Helpers for integration tests: each test script sources this, works in $KD_TEST_WORK
+# (wiped at start) and drives the real executable $KADASTR.
+set -u
+: "${KADASTR:?}" "${KD_TEST_WORK:?}" "${KD_FIXTURES:?}" "${KD_SOURCE_DIR:?}"
+rm -rf "$KD_TEST_WORK"
+mkdir -p "$KD_TEST_WORK"
+cd "$KD_TEST_WORK"
+export TMPDIR="$KD_TEST_WORK"
+REAL="$KD_FIXTURES/real"
+MAPS="$KD_SOURCE_DIR/data/mappings"
+failures=0
+checks=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { checks=$((checks + 1)); }
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() { if [ "$2" = "$3" ]; then ok; else fail "$1: expected '$2', got '$3'"; fi; }
+# expect_contains WHAT NEEDLE HAYSTACK
+expect_contains() { case "$3" in *"$2"*) ok ;; *) fail "$1: '$2' not in: $3" ;; esac; }
+# run CMD...: sets $out, $err and $rc
+run() {
+  set +e
+  "$@" >"$KD_TEST_WORK/.out" 2>"$KD_TEST_WORK/.err"
+  rc=$?
+  set -e
+  out=$(cat "$KD_TEST_WORK/.out")
+  err=$(cat "$KD_TEST_WORK/.err")
+}
+# jget JSON PATH: a value from a JSON document (python3 is in Debian's base with gdal-bin)
+jget() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); p=sys.argv[2].split(".")
+for k in p:
+    d = d[int(k)] if isinstance(d, list) else d.get(k)
+print("null" if d is None else d)' "$1" "$2"; }
+# dbsum DB: a fingerprint of every table's content, to prove "unchanged"
+dbsum() { sqlite3 "$1" ".dump" | grep -v '^INSERT INTO "\?sqlite_stat' | sha256sum | cut -c1-16; }
+done_testing() {
+  echo "$checks checks, $failures failures"
+  [ "$failures" -eq 0 ]
+}
