@@ -31,6 +31,9 @@ enum kd_code kd_crs_check_office(struct kd_geo *g, int srid, struct kd_err *err)
 /* A short name of EPSG:srid ("WGS 84 / UTM zone 42N"), or "" when unknown. */
 void kd_crs_name(struct kd_geo *g, int srid, char *out, size_t size);
 
+/* The area of use of EPSG:srid, lon/lat W,S,E,N. Errors: KD_EGEO "crs.no_area". */
+enum kd_code kd_crs_area_of_use(struct kd_geo *g, int srid, double area[4],
+                                struct kd_err *err) KD_WUR;
 /* The box (W,S,E,N in the CRS src) in lon/lat degrees, edges densified. */
 enum kd_code kd_crs_box_lonlat(struct kd_geo *g, const char *src, const double in[4],
                                double out[4], struct kd_err *err) KD_WUR;

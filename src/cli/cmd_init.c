@@ -45,7 +45,8 @@ int kd_cli_init(int argc, char **argv)
     struct kd_geo *g = NULL;
     struct kd_err err;
     char crs_name[128];
-    int c, rc;
+    int c, rc, area_given = 0;
+    double use[4];
 
     kd_err_init(&err);
     optind = 1;
@@ -62,6 +63,7 @@ int kd_cli_init(int argc, char **argv)
         case 'a':
             if (parse_area(optarg, cfg.area))
                 return kd_cli_usage("init", "--area '%s' is not W,S,E,N in degrees", optarg);
+            area_given = 1;
             break;
         default:
             return kd_cli_usage("init", "unknown option");
@@ -74,6 +76,17 @@ int kd_cli_init(int argc, char **argv)
         return kd_cli_fail("init", &err);
     }
     kd_crs_name(g, cfg.srid, crs_name, sizeof crs_name);
+    /* an office outside Uzbekistan that forgot --area: its CRS's area of use is a better
+     * default than a country the CRS does not reach */
+    if (!area_given && kd_crs_area_of_use(g, cfg.srid, use, &err) == KD_OK &&
+        (use[2] < cfg.area[0] || use[0] > cfg.area[2] || use[3] < cfg.area[1] ||
+         use[1] > cfg.area[3])) {
+        memcpy(cfg.area, use, sizeof use);
+        fprintf(stderr, "kadastr init: EPSG:%d does not reach Uzbekistan: office area set to "
+                        "its area of use %.2f,%.2f,%.2f,%.2f (choose one with --area)\n",
+                cfg.srid, use[0], use[1], use[2], use[3]);
+    }
+    kd_err_init(&err);
     kd_geo_free(g);
     if (kd_store_create(argv[optind], &cfg, 0, &err))
         return kd_cli_fail("init", &err);

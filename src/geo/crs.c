@@ -106,12 +106,6 @@ void kd_op_choice_fini(struct kd_op_choice *c)
     }
 }
 
-static int contains(const double outer[4], const double inner[4])
-{
-    return outer[0] <= inner[0] && outer[1] <= inner[1] && outer[2] >= inner[2] &&
-           outer[3] >= inner[3];
-}
-
 /* Names the datum transformation steps of op ("A (EPSG:n) + B"), "" when none. */
 static void transformation_steps(PJ_CONTEXT *ctx, PJ *op, char *out, size_t size)
 {
@@ -165,12 +159,10 @@ static void transformation_steps(PJ_CONTEXT *ctx, PJ *op, char *out, size_t size
 }
 
 /* Fills c from op (normalized for visualization) and says whether it is usable. */
-static int describe(struct kd_geo *g, PJ *op, const double office_area[4],
-                    struct kd_op_choice *c)
+static int describe(struct kd_geo *g, PJ *op, struct kd_op_choice *c)
 {
     PJ *norm = proj_normalize_for_visualization(g->proj, op);
     const char *def;
-    double aoi[4];
 
     if (!norm)
         return -1;
@@ -187,11 +179,6 @@ static int describe(struct kd_geo *g, PJ *op, const double office_area[4],
     if (c->accuracy_m < 0 && !c->transformation[0])
         c->accuracy_m = 0; /* conversions only: exact */
     c->ballpark = proj_coordoperation_has_ballpark_transformation(g->proj, op);
-    c->covers_office = proj_get_area_of_use(g->proj, op, &aoi[0], &aoi[1], &aoi[2], &aoi[3],
-                                            NULL) &&
-                       aoi[0] > -1000 && contains(aoi, office_area);
-    if (!c->transformation[0])
-        c->covers_office = 1; /* conversions are exact wherever they are used */
     proj_destroy(norm);
     return c->definition ? 0 : -1;
 }
@@ -215,21 +202,19 @@ static PJ_OBJ_LIST *candidates(struct kd_geo *g, PJ *src, PJ *dst, const double 
     return l;
 }
 
-/* The first instantiable candidate of l (strict: its area must contain office_area). */
-static int first_usable(struct kd_geo *g, PJ_OBJ_LIST *l, const double office_area[4], int strict,
-                        struct kd_op_choice *c)
+/* The first candidate of l that PROJ can instantiate. PROJ has already kept only those
+ * whose area of use (that of their datum steps: conversions do not narrow it) contains
+ * the area of interest when asked for strict containment. */
+static int first_usable(struct kd_geo *g, PJ_OBJ_LIST *l, struct kd_op_choice *c)
 {
     int i, n = l ? proj_list_get_count(l) : 0;
 
     for (i = 0; i < n; i++) {
         PJ *op = proj_list_get(g->proj, l, i);
-        int ok = op && proj_coordoperation_is_instantiable(g->proj, op) &&
-                 describe(g, op, office_area, c) == 0;
+        int ok = op && proj_coordoperation_is_instantiable(g->proj, op) && describe(g, op, c) == 0;
         proj_destroy(op);
-        if (ok && (!strict || c->covers_office))
-            return 0;
         if (ok)
-            kd_op_choice_fini(c);
+            return 0;
     }
     return -1;
 }
@@ -259,11 +244,13 @@ enum kd_code kd_op_choose(struct kd_geo *g, const char *src_def, int dst_srid,
         goto out;
     }
     l = candidates(g, src, dst, office_area, PROJ_SPATIAL_CRITERION_STRICT_CONTAINMENT);
-    if (first_usable(g, l, office_area, 1, c) == 0)
+    if (first_usable(g, l, c) == 0) {
+        c->covers_office = 1;
         goto warn;
+    }
     proj_list_destroy(l);
     l = candidates(g, src, dst, data_area, PROJ_SPATIAL_CRITERION_PARTIAL_INTERSECTION);
-    if (first_usable(g, l, office_area, 0, c) != 0) {
+    if (first_usable(g, l, c) != 0) {
         kd_err_set(err, KD_EGEO, "op.none", "PROJ has no usable operation from %s to EPSG:%d",
                    src_def, dst_srid);
         kd_err_hint(err, "install the PROJ grids it needs (proj-data), or check --s-srs");
@@ -426,5 +413,18 @@ enum kd_code kd_crs_box_lonlat(struct kd_geo *g, const char *src, const double i
     if (!ok)
         return kd_err_set(err, KD_EGEO, "op.failed",
                           "the data's extent cannot be expressed in lon/lat");
+    return KD_OK;
+}
+
+enum kd_code kd_crs_area_of_use(struct kd_geo *g, int srid, double area[4], struct kd_err *err)
+{
+    PJ *crs = epsg_crs(g, srid);
+    int ok = crs && proj_get_area_of_use(g->proj, crs, &area[0], &area[1], &area[2], &area[3],
+                                         NULL) &&
+             area[0] > -1000;
+
+    proj_destroy(crs);
+    if (!ok)
+        return kd_err_set(err, KD_EGEO, "crs.no_area", "EPSG:%d states no area of use", srid);
     return KD_OK;
 }
