@@ -91,4 +91,24 @@ enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *s
                      int n_sources, const struct kd_load_opts *opts, struct kd_load_result *res,
                      struct kd_err *err) KD_WUR;
 
+/* ---- the write path shared by load and sample --------------------------------------------- */
+
+/* A writer for one store connection inside a write transaction. It computes areas (planar
+ * in the office CRS, geodesic), the EPSG:3857 copy and the overlay cache. OUT w
+ * (kd_writer_close). */
+struct kd_writer;
+enum kd_code kd_writer_open(struct kd_store *st, struct kd_geo *g, struct kd_writer **w,
+                            struct kd_err *err) KD_WUR;
+void kd_writer_close(struct kd_writer *w);
+/* Inserts a parcel version. p->wkb_cad: a valid MultiPolygon in the office CRS; geom: the
+ * same as a GEOS geometry of g's handle, or NULL to read it from the WKB. The writer sets
+ * p->area_m2 and p->geodesic_area_m2 (and uses its own EPSG:3857 copy); a live version
+ * (valid_to NULL) gets its overlays. OUT id (may be NULL). */
+enum kd_code kd_writer_parcel(struct kd_writer *w, struct kd_parcel_new *p,
+                              const GEOSGeometry *geom, int64_t *id, struct kd_err *err) KD_WUR;
+/* Inserts a zone, restriction or admin unit (a->wkb_cad as above); a zone or restriction
+ * gets its overlays with the live parcels in its box. OUT id (may be NULL). */
+enum kd_code kd_writer_area(struct kd_writer *w, struct kd_area_new *a, const GEOSGeometry *geom,
+                            int64_t *id, struct kd_err *err) KD_WUR;
+
 #endif

@@ -109,21 +109,6 @@ static void numset_free(struct numset *s, GEOSContextHandle_t h)
     memset(s, 0, sizeof *s);
 }
 
-/* ---- the areas (zones, restrictions) a parcel may lie on, in memory -------------------- */
-
-struct area_ref {
-    enum kd_layer layer;
-    int64_t id;
-    GEOSGeometry *geom;
-    const GEOSPreparedGeometry *prep;
-};
-
-struct area_index {
-    struct area_ref *refs;
-    size_t n, cap;
-    GEOSSTRtree *tree;
-};
-
 /* ---- the loader ------------------------------------------------------------------------ */
 
 struct loader {
@@ -135,12 +120,10 @@ struct loader {
     const struct kd_store_config *cfg;
     struct kd_mapping map;
     char now[32];
-    struct kd_xform *to_3857;
-    struct kd_geod *geod;
+    struct kd_writer *w; /* geometry layers only */
     struct kd_xform *xf; /* source CRS -> office CRS for the current layer */
     char xf_key[256];
     struct numset nums;
-    struct area_index areas;
     /* rejects */
     GDALDatasetH rej_ds;
     OGRLayerH rej_layer;
@@ -283,151 +266,6 @@ static void rejects_close(struct loader *L, int keep)
     }
 }
 
-/* ---- areas index for overlays ----------------------------------------------------------- */
-
-static enum kd_code area_add(void *ud, const struct kd_area *a, struct kd_err *err)
-{
-    struct loader *L = ud;
-    struct area_index *ix = &L->areas;
-    struct area_ref *r;
-
-    if (ix->n == ix->cap) {
-        size_t cap = ix->cap ? ix->cap * 2 : 64;
-        struct area_ref *p = realloc(ix->refs, cap * sizeof *p);
-        if (!p)
-            return kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
-        ix->refs = p;
-        ix->cap = cap;
-    }
-    r = &ix->refs[ix->n];
-    r->layer = a->layer;
-    r->id = a->id;
-    r->geom = kd_geos_from_wkb(L->g, a->wkb, a->wkb_len, err);
-    if (!r->geom)
-        return err->code;
-    r->prep = NULL;
-    ix->n++;
-    return KD_OK;
-}
-
-static enum kd_code areas_build(struct loader *L, struct kd_err *err)
-{
-    struct area_index *ix = &L->areas;
-    size_t i;
-    enum kd_code rc;
-
-    rc = kd_store_areas_foreach(L->st, KD_LAYER_ZONES, NULL, 1, area_add, L, err);
-    if (!rc)
-        rc = kd_store_areas_foreach(L->st, KD_LAYER_RESTRICTIONS, NULL, 1, area_add, L, err);
-    if (rc || ix->n == 0)
-        return rc;
-    ix->tree = GEOSSTRtree_create_r(L->h, 10);
-    if (!ix->tree)
-        return kd_err_set(err, KD_EGEO, "geos.strtree", "cannot create an STRtree");
-    for (i = 0; i < ix->n; i++)
-        GEOSSTRtree_insert_r(L->h, ix->tree, ix->refs[i].geom, &ix->refs[i]);
-    return KD_OK;
-}
-
-static void areas_free(struct loader *L)
-{
-    struct area_index *ix = &L->areas;
-    size_t i;
-
-    if (ix->tree)
-        GEOSSTRtree_destroy_r(L->h, ix->tree);
-    for (i = 0; i < ix->n; i++) {
-        if (ix->refs[i].prep)
-            GEOSPreparedGeom_destroy_r(L->h, ix->refs[i].prep);
-        GEOSGeom_destroy_r(L->h, ix->refs[i].geom);
-    }
-    free(ix->refs);
-    memset(ix, 0, sizeof *ix);
-}
-
-/* Intersecting area of a parcel and an area, 0 when they only touch. Prepared containment
- * first: most parcels lie wholly inside their zone, and then no overlay is computed. */
-static double overlap_m2(GEOSContextHandle_t h, const GEOSPreparedGeometry *prep_area,
-                         const GEOSGeometry *area, const GEOSGeometry *parcel, double parcel_m2)
-{
-    GEOSGeometry *x;
-    double a = 0;
-
-    if (GEOSPreparedContains_r(h, prep_area, parcel) == 1)
-        return parcel_m2;
-    if (GEOSPreparedIntersects_r(h, prep_area, parcel) != 1)
-        return 0;
-    x = GEOSIntersection_r(h, area, parcel);
-    if (x) {
-        GEOSArea_r(h, x, &a);
-        GEOSGeom_destroy_r(h, x);
-    }
-    return a;
-}
-
-/* Overlays below this area are boundary noise, not "lies on" (0.01 m², the map tolerance
- * squared would be far smaller; a hundredth of a square metre is what a surveyor ignores). */
-#define KD_OVERLAY_MIN_M2 0.01
-
-struct overlay_q {
-    struct loader *L;
-    const GEOSGeometry *parcel;
-    double parcel_m2;
-    int64_t parcel_id;
-    enum kd_code rc;
-    struct kd_err *err;
-};
-
-static void overlay_hit(void *item, void *ud)
-{
-    struct area_ref *r = item;
-    struct overlay_q *q = ud;
-    GEOSContextHandle_t h = q->L->h;
-    double a;
-
-    if (q->rc)
-        return;
-    if (!r->prep)
-        r->prep = GEOSPrepare_r(h, r->geom);
-    a = overlap_m2(h, r->prep, r->geom, q->parcel, q->parcel_m2);
-    if (a >= KD_OVERLAY_MIN_M2)
-        q->rc = kd_store_overlay_put(q->L->st, q->parcel_id, r->layer, r->id, a, q->err);
-}
-
-static enum kd_code parcel_overlays(struct loader *L, int64_t id, const GEOSGeometry *geom,
-                                    double area_m2, struct kd_err *err)
-{
-    struct overlay_q q = {L, geom, area_m2, id, KD_OK, err};
-
-    if (!L->areas.tree)
-        return KD_OK;
-    GEOSSTRtree_query_r(L->h, L->areas.tree, geom, overlay_hit, &q);
-    return q.rc;
-}
-
-struct area_overlay_q {
-    struct loader *L;
-    enum kd_layer layer;
-    int64_t area_id;
-    const GEOSGeometry *area;
-    const GEOSPreparedGeometry *prep;
-};
-
-static enum kd_code area_parcel_hit(void *ud, const struct kd_parcel *p, struct kd_err *err)
-{
-    struct area_overlay_q *q = ud;
-    GEOSGeometry *pg = kd_geos_from_wkb(q->L->g, p->wkb, p->wkb_len, err);
-    double a;
-
-    if (!pg)
-        return err->code;
-    a = overlap_m2(q->L->h, q->prep, q->area, pg, p->area_m2);
-    GEOSGeom_destroy_r(q->L->h, pg);
-    if (a < KD_OVERLAY_MIN_M2)
-        return KD_OK;
-    return kd_store_overlay_put(q->L->st, p->id, q->layer, q->area_id, a, err);
-}
-
 /* ---- features --------------------------------------------------------------------------- */
 
 /* The feature's geometry in the office CRS as a valid MultiPolygon, or a reason. On
@@ -538,22 +376,6 @@ static enum kd_code feature_polygon(struct loader *L, OGRFeatureH feat, GEOSGeom
     return KD_OK;
 }
 
-/* WKB of geom in the office CRS and in EPSG:3857 (free() both). */
-static enum kd_code both_wkb(struct loader *L, const GEOSGeometry *geom, unsigned char **cad,
-                             size_t *cad_len, unsigned char **web, size_t *web_len,
-                             struct kd_err *err)
-{
-    *cad = kd_geos_to_wkb(L->g, geom, cad_len, err);
-    if (!*cad)
-        return err->code;
-    *web = malloc(*cad_len);
-    if (!*web)
-        return kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
-    memcpy(*web, *cad, *cad_len);
-    *web_len = *cad_len;
-    return kd_xform_wkb(L->to_3857, 0, *web, *web_len, err);
-}
-
 static int parse_area_value(const char *s, double *v)
 {
     char *end;
@@ -575,14 +397,14 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
                                  const struct field_bind *bind, const GEOSGeometry *geom,
                                  const char *number, const char *raw, struct kd_err *err)
 {
-    unsigned char *cad = NULL, *web = NULL;
-    size_t cad_len = 0, web_len = 0;
+    unsigned char *cad = NULL;
+    size_t cad_len = 0;
     const char *declared_s = kd_mapping_value(bind, F_DECLARED_AREA, feat, NULL);
     const char *attrs[4];
     char msg[512];
     struct kd_parcel old;
     struct kd_err e2;
-    double declared, area_m2 = 0, geod_m2 = 0;
+    double declared;
     uint64_t hash;
     int have_old = 0, i;
     int64_t id;
@@ -593,9 +415,11 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
     attrs[1] = kd_mapping_value(bind, F_LAND_USE, feat, NULL);
     attrs[2] = kd_mapping_value(bind, F_ADDRESS, feat, NULL);
     attrs[3] = declared_s;
-    rc = both_wkb(L, geom, &cad, &cad_len, &web, &web_len, err);
-    if (rc)
+    cad = kd_geos_to_wkb(L->g, geom, &cad_len, err);
+    if (!cad) {
+        rc = err->code;
         goto out;
+    }
     /* content: geometry and attributes, to tell a reload of the same data */
     hash = kd_hash64(0, cad, cad_len);
     hash = kd_hash64(hash, number, strlen(number) + 1);
@@ -628,10 +452,6 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
         rc = reject(L, KD_R_BAD_DECLARED_AREA, raw, NULL, cad, cad_len, msg, err);
         goto out;
     }
-    GEOSArea_r(L->h, geom, &area_m2);
-    rc = kd_geod_area_wkb(L->geod, cad, cad_len, &geod_m2, err);
-    if (rc)
-        goto out;
     if (have_old) {
         rc = kd_store_parcel_retire(L->st, old.id, L->now, err);
         if (rc)
@@ -645,8 +465,8 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
                                    attrs[1][0] ? attrs[1] : NULL,
                                    attrs[2][0] ? attrs[2] : NULL,
                                    declared,
-                                   area_m2,
-                                   geod_m2,
+                                   0,
+                                   0,
                                    L->now,
                                    NULL,
                                    have_old ? "replace" : "load",
@@ -655,20 +475,17 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
                                    hash,
                                    cad,
                                    cad_len,
-                                   web,
-                                   web_len};
-        rc = kd_store_parcel_insert(L->st, &pn, &id, err);
+                                   NULL,
+                                   0};
+        rc = kd_writer_parcel(L->w, &pn, geom, &id, err);
     }
     if (!rc && have_old)
         rc = kd_store_lineage_add(L->st, id, old.id, "replaces", err);
-    if (!rc)
-        rc = parcel_overlays(L, id, geom, area_m2, err);
     if (!rc)
         count(L, 0);
 out:
     kd_parcel_fini(&old);
     free(cad);
-    free(web);
     return rc;
 }
 
@@ -791,12 +608,11 @@ static enum kd_code area_feature(struct loader *L, OGRFeatureH feat,
                                                            : F_ADMIN_CODE;
     const char *code, *kind, *name, *extra;
     GEOSGeometry *geom = NULL;
-    unsigned char *wkb = NULL, *cad = NULL, *web = NULL;
-    size_t wkb_len = 0, cad_len = 0, web_len = 0;
+    unsigned char *wkb = NULL, *cad = NULL;
+    size_t wkb_len = 0, cad_len = 0;
     char msg[512], loc[64];
     uint64_t hash;
     int reason = -1, found = 0;
-    int64_t id;
     enum kd_code rc;
 
     code = kd_mapping_value(bind, fcode, feat, NULL);
@@ -817,9 +633,11 @@ static enum kd_code area_feature(struct loader *L, OGRFeatureH feat,
         rc = reject(L, (enum kd_reason)reason, code, loc, wkb, wkb_len, msg, err);
         goto out;
     }
-    rc = both_wkb(L, geom, &cad, &cad_len, &web, &web_len, err);
-    if (rc)
+    cad = kd_geos_to_wkb(L->g, geom, &cad_len, err);
+    if (!cad) {
+        rc = err->code;
         goto out;
+    }
     /* the same code, kind and geometry as a live one: unchanged */
     hash = kd_hash64(0, cad, cad_len);
     hash = kd_hash64(hash, code, strlen(code) + 1);
@@ -834,17 +652,9 @@ static enum kd_code area_feature(struct loader *L, OGRFeatureH feat,
     {
         struct kd_area_new an = {layer,    code,   kind,    name[0] ? name : NULL,
                                  extra[0] ? extra : NULL, L->now, L->src_name, L->fid,
-                                 hash,     cad,    cad_len, web,
-                                 web_len};
-        rc = kd_store_area_insert(L->st, &an, &id, err);
-    }
-    if (!rc && layer != KD_LAYER_ADMIN_UNITS) {
-        struct area_overlay_q q = {L, layer, id, geom, GEOSPrepare_r(L->h, geom)};
-        double box[4];
-        rc = kd_wkb_box(cad, cad_len, box, err);
-        if (!rc)
-            rc = kd_store_parcels_in_box(L->st, box, 1, area_parcel_hit, &q, err);
-        GEOSPreparedGeom_destroy_r(L->h, q.prep);
+                                 hash,     cad,    cad_len, NULL,
+                                 0};
+        rc = kd_writer_area(L->w, &an, geom, NULL, err);
     }
     if (!rc)
         count(L, 0);
@@ -853,7 +663,6 @@ out:
         GEOSGeom_destroy_r(L->h, geom);
     free(wkb);
     free(cad);
-    free(web);
     return rc;
 }
 
@@ -1331,9 +1140,7 @@ enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *a
     if (rc)
         goto out;
     if (has_geometry(o->as)) {
-        rc = kd_xform_epsg(g, L.cfg->srid, 3857, L.cfg->area, &L.to_3857, err);
-        if (!rc)
-            rc = kd_geod_new(g, L.cfg->srid, &L.geod, err);
+        rc = kd_writer_open(st, g, &L.w, err);
         if (rc)
             goto out;
     }
@@ -1341,11 +1148,6 @@ enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *a
     if (rc)
         goto out;
     in_tx = 1;
-    if (o->as == KD_LAYER_PARCELS) {
-        rc = areas_build(&L, err);
-        if (rc)
-            goto out;
-    }
     for (i = 0; i < n_args && !rc; i++) {
         L.src_counts = &res->sources[i].counts;
         L.src_name = args[i];
@@ -1376,11 +1178,9 @@ out:
         kd_sources_close(srcs[i], n_srcs[i]);
     free(srcs);
     free(n_srcs);
-    areas_free(&L);
     numset_free(&L.nums, L.h);
     kd_xform_free(L.xf);
-    kd_xform_free(L.to_3857);
-    kd_geod_free(L.geod);
+    kd_writer_close(L.w);
     kd_mapping_fini(&L.map);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
