@@ -64,16 +64,18 @@ void kd_mapping_fini(struct kd_mapping *m);
 struct field_bind {
     int idx;             /* source field index, -1 when absent */
     const struct field_spec *spec;
+    char val[1024];      /* the last value read (GDAL's own string is overwritten by the
+                            next numeric field read of the feature) */
 };
 /* Resolves the mapping for the fields of a layer. Errors: "mapping.field_missing" when a
  * mapped source field does not exist (with the fields that do). */
 enum kd_code kd_mapping_bind(const struct kd_mapping *m, OGRFeatureDefnH defn,
                              struct field_bind bind[F_COUNT], struct kd_err *err);
-/* The value of field f for a feature after mapping ("" when absent); the pointer is valid
- * until the next call for the same feature. OUT is_date: the source field is a
- * date/time type (a cut number, GDAL issue 6351). */
-const char *kd_mapping_value(const struct field_bind bind[F_COUNT], enum kd_field f,
-                             OGRFeatureH feat, int *is_date_typed);
+/* The value of field f for a feature after mapping ("" when absent), copied into
+ * bind[f].val: valid until the next call for the same field. OUT is_date: the source field
+ * is a date/time type (a cut number, GDAL issue 6351). */
+const char *kd_mapping_value(struct field_bind bind[F_COUNT], enum kd_field f, OGRFeatureH feat,
+                             int *is_date_typed);
 
 /* A source on the command line, opened: the dataset and the path GDAL opened, plus the
  * temporary directory of an extracted archive (removed by kd_source_close). */

@@ -394,7 +394,7 @@ static int parse_area_value(const char *s, double *v)
  * feat through bind): unchanged, replaced, or new; or rejects it as a live duplicate or for
  * its declared area. */
 static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
-                                 const struct field_bind *bind, const GEOSGeometry *geom,
+                                 struct field_bind *bind, const GEOSGeometry *geom,
                                  const char *number, const char *raw, struct kd_err *err)
 {
     unsigned char *cad = NULL;
@@ -520,7 +520,7 @@ static enum kd_code merge_flush(struct loader *L, struct numslot *slot, struct k
 }
 
 static enum kd_code parcel_feature(struct loader *L, OGRFeatureH feat,
-                                   const struct field_bind *bind, struct kd_err *err)
+                                   struct field_bind *bind, struct kd_err *err)
 {
     GEOSGeometry *geom = NULL;
     unsigned char *wkb = NULL;
@@ -600,7 +600,7 @@ out:
 }
 
 static enum kd_code area_feature(struct loader *L, OGRFeatureH feat,
-                                 const struct field_bind *bind, struct kd_err *err)
+                                 struct field_bind *bind, struct kd_err *err)
 {
     enum kd_layer layer = L->o->as;
     enum kd_field fcode = layer == KD_LAYER_ZONES          ? F_ZONE_CODE
@@ -687,7 +687,7 @@ static int check_date(const char *v, char out[32], const char *now)
 }
 
 static enum kd_code party_feature(struct loader *L, OGRFeatureH feat,
-                                  const struct field_bind *bind, struct kd_err *err)
+                                  struct field_bind *bind, struct kd_err *err)
 {
     const char *pid = kd_mapping_value(bind, F_PARTY_ID, feat, NULL);
     const char *kind = kd_mapping_value(bind, F_PARTY_KIND, feat, NULL);
@@ -745,7 +745,7 @@ static enum kd_code party_feature(struct loader *L, OGRFeatureH feat,
 }
 
 static enum kd_code right_feature(struct loader *L, OGRFeatureH feat,
-                                  const struct field_bind *bind, struct kd_err *err)
+                                  struct field_bind *bind, struct kd_err *err)
 {
     const char *raw = kd_mapping_value(bind, F_CADASTRAL_NUMBER, feat, NULL);
     const char *pid = kd_mapping_value(bind, F_PARTY_ID, feat, NULL);

@@ -180,10 +180,10 @@ enum kd_code kd_mapping_bind(const struct kd_mapping *m, OGRFeatureDefnH defn,
     return KD_OK;
 }
 
-const char *kd_mapping_value(const struct field_bind bind[F_COUNT], enum kd_field f,
-                             OGRFeatureH feat, int *is_date_typed)
+const char *kd_mapping_value(struct field_bind bind[F_COUNT], enum kd_field f, OGRFeatureH feat,
+                             int *is_date_typed)
 {
-    const struct field_bind *b = &bind[f];
+    struct field_bind *b = &bind[f];
     const char *v = "";
 
     if (is_date_typed)
@@ -203,5 +203,6 @@ const char *kd_mapping_value(const struct field_bind bind[F_COUNT], enum kd_fiel
     }
     if (!v[0] && b->spec && b->spec->fallback)
         v = b->spec->fallback;
-    return v;
+    kd_strlcpy(b->val, v, sizeof b->val);
+    return b->val;
 }

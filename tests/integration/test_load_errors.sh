@@ -52,7 +52,7 @@ expect_contains "no CRS hint" "--s-srs" "$err"
 # GeoJSON keeps "10:26:01:02:03:0045" intact (DATE_AS_STRING); malformed numbers are rejected
 cat > uz.geojson <<'JSON'
 {"type":"FeatureCollection","features":[
-{"type":"Feature","properties":{"cadastral_number":"10:26:01:02:03:0045","declared_area_m2":400},
+{"type":"Feature","properties":{"cadastral_number":"10:26:01:02:03:0045","declared_area_m2":400,"land_category":"settlements","land_use":"individual_housing","address":"Navoiy ko'chasi 12"},
  "geometry":{"type":"Polygon","coordinates":[[[69.2790,41.3110],[69.2792,41.3110],[69.2792,41.3112],[69.2790,41.3112],[69.2790,41.3110]]]}},
 {"type":"Feature","properties":{"cadastral_number":"10:26:1:02:03:0046","declared_area_m2":400},
  "geometry":{"type":"Polygon","coordinates":[[[69.2800,41.3110],[69.2802,41.3110],[69.2802,41.3112],[69.2800,41.3112],[69.2800,41.3110]]]}},
@@ -69,6 +69,8 @@ expect_eq "uz bad_number" 1 "$(jget "$out" rejected_by_reason.bad_number)"
 expect_eq "uz bad_declared_area" 1 "$(jget "$out" rejected_by_reason.bad_declared_area)"
 expect_eq "uz wrong_type" 1 "$(jget "$out" rejected_by_reason.wrong_type)"
 expect_eq "number intact" "10:26:01:02:03:0045" "$(sqlite3 uz.sqlite 'SELECT number FROM parcels')"
+# a numeric field read between text fields does not clobber them (GDAL reuses its buffer)
+expect_eq "attributes" "400.0|settlements|individual_housing|Navoiy ko'chasi 12" "$(sqlite3 uz.sqlite 'SELECT declared_area_m2, land_category, land_use, address FROM parcels')"
 expect_eq "rejects geojson" 3 "$(ogrinfo -ro -so uz-rejects.geojson rejects | sed -n 's/^Feature Count: //p')"
 expect_eq "datum transformation" "" "$(jget "$out" transformation.datum_transformation)"
 
