@@ -12,7 +12,7 @@
 
 /* The schema version this binary writes. Older databases are migrated when opened for
  * writing; newer ones are refused. */
-#define KD_STORE_SCHEMA_VERSION 2
+#define KD_STORE_SCHEMA_VERSION 3
 
 struct kd_store;
 

@@ -404,9 +404,9 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
     char msg[512];
     struct kd_parcel old;
     struct kd_err e2;
-    double declared;
+    double declared = 0;
     uint64_t hash;
-    int have_old = 0, i;
+    int have_old = 0, declared_ok, i;
     int64_t id;
     enum kd_code rc;
 
@@ -425,6 +425,26 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
     hash = kd_hash64(hash, number, strlen(number) + 1);
     for (i = 0; i < 4; i++)
         hash = kd_hash64(hash, attrs[i], strlen(attrs[i]) + 1);
+    declared_ok = parse_area_value(declared_s, &declared) == 0 && !(declared <= 0);
+    if (declared_ok) {
+        /* optimistic: most numbers are new, and the live-number index says when not */
+        struct kd_parcel_new pn = {number, attrs[0][0] ? attrs[0] : NULL,
+                                   attrs[1][0] ? attrs[1] : NULL, attrs[2][0] ? attrs[2] : NULL,
+                                   declared, 0, 0, L->now, NULL, "load", L->src_name, L->fid,
+                                   hash, cad, cad_len, NULL, 0};
+        kd_err_init(&e2);
+        rc = kd_writer_parcel(L->w, &pn, geom, &id, &e2);
+        if (rc == KD_OK) {
+            count(L, 0);
+            goto out;
+        }
+        if (strcmp(e2.key, "store.duplicate_live") != 0) {
+            rc = kd_err_set(err, e2.code, e2.key, "%s", e2.msg);
+            goto out;
+        }
+    }
+    /* the number is live already (or the declared area is bad, and a live duplicate is
+     * the earlier reason) */
     kd_err_init(&e2);
     rc = kd_store_parcel_get(L->st, number, NULL, 0, &old, &e2);
     if (rc == KD_OK) {
@@ -446,37 +466,27 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
         rc = reject(L, KD_R_DUPLICATE_NUMBER, raw, NULL, cad, cad_len, msg, err);
         goto out;
     }
-    if (parse_area_value(declared_s, &declared) || declared <= 0) {
+    if (!declared_ok) {
         kd_snprintf(msg, sizeof msg, "declared area '%s' is not a positive number of m²",
                     declared_s);
         rc = reject(L, KD_R_BAD_DECLARED_AREA, raw, NULL, cad, cad_len, msg, err);
         goto out;
     }
-    if (have_old) {
-        rc = kd_store_parcel_retire(L->st, old.id, L->now, err);
-        if (rc)
-            goto out;
-        L->res->total.replaced++;
-        L->src_counts->replaced++;
+    if (!have_old) {
+        rc = kd_err_set(err, KD_ESTORE, "load.live_number",
+                        "cadastral number %s is neither new nor live", number);
+        goto out;
     }
+    rc = kd_store_parcel_retire(L->st, old.id, L->now, err);
+    if (rc)
+        goto out;
+    L->res->total.replaced++;
+    L->src_counts->replaced++;
     {
-        struct kd_parcel_new pn = {number,
-                                   attrs[0][0] ? attrs[0] : NULL,
-                                   attrs[1][0] ? attrs[1] : NULL,
-                                   attrs[2][0] ? attrs[2] : NULL,
-                                   declared,
-                                   0,
-                                   0,
-                                   L->now,
-                                   NULL,
-                                   have_old ? "replace" : "load",
-                                   L->src_name,
-                                   L->fid,
-                                   hash,
-                                   cad,
-                                   cad_len,
-                                   NULL,
-                                   0};
+        struct kd_parcel_new pn = {number, attrs[0][0] ? attrs[0] : NULL,
+                                   attrs[1][0] ? attrs[1] : NULL, attrs[2][0] ? attrs[2] : NULL,
+                                   declared, 0, 0, L->now, NULL, "replace", L->src_name, L->fid,
+                                   hash, cad, cad_len, NULL, 0};
         rc = kd_writer_parcel(L->w, &pn, geom, &id, err);
     }
     if (!rc && have_old)

@@ -49,18 +49,32 @@ enum kd_code kd_store_area_insert(struct kd_store *st, const struct kd_area_new 
                                   struct kd_err *err)
 {
     const char *table, *kind, *extra;
+    double box_cad[4], box_3857[4];
     sqlite3_stmt *q;
     enum kd_code rc = KD_OK;
+    int64_t aid = 0;
+    int c;
 
     if (area_cols(a->layer, &table, &kind, &extra))
         return bad_layer(a->layer, err);
+    for (c = 0; c < 2; c++)
+        if (!st->q_area_rtree[a->layer][c]) {
+            char sql[200];
+            snprintf(sql, sizeof sql,
+                     "INSERT INTO idx_%s_%s(pkid, xmin, xmax, ymin, ymax) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5)",
+                     table, c ? "geom_3857" : "geom_cad");
+            st->q_area_rtree[a->layer][c] = kd_store_prepare(st, sql, err);
+            if (!st->q_area_rtree[a->layer][c])
+                return err->code;
+        }
     q = st->q_area_insert[a->layer];
     if (!q) {
         char sql[512];
         snprintf(sql, sizeof sql,
                  "INSERT INTO %s(code, %s, name, %s, valid_from, source, source_fid, "
                  "content_hash, geom_cad, geom_3857) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                 "GeomFromWKB(?9, ?11), GeomFromWKB(?10, 3857))",
+                 "?9, ?10)",
                  table, kind, extra);
         q = st->q_area_insert[a->layer] = kd_store_prepare(st, sql, err);
         if (!q)
@@ -74,17 +88,22 @@ enum kd_code kd_store_area_insert(struct kd_store *st, const struct kd_area_new 
     kd_store_bind_text(q, 6, a->source);
     kd_store_bind_text(q, 7, a->source_fid);
     sqlite3_bind_int64(q, 8, (sqlite3_int64)a->content_hash);
-    sqlite3_bind_blob(q, 9, a->wkb_cad, (int)a->wkb_cad_len, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 10, a->wkb_3857, (int)a->wkb_3857_len, SQLITE_STATIC);
-    sqlite3_bind_int(q, 11, st->cfg.srid);
-    if (sqlite3_step(q) == SQLITE_DONE) {
-        if (id)
-            *id = sqlite3_last_insert_rowid(st->db);
-    } else {
-        rc = kd_store_fail(st, "store.insert", "inserting an area failed", err);
+    rc = kd_store_geoms_bind(st, q, 9, a->wkb_cad, a->wkb_cad_len, a->wkb_3857, a->wkb_3857_len,
+                             box_cad, box_3857, err);
+    if (!rc) {
+        if (sqlite3_step(q) == SQLITE_DONE)
+            aid = sqlite3_last_insert_rowid(st->db);
+        else
+            rc = kd_store_fail(st, "store.insert", "inserting an area failed", err);
     }
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
+    if (!rc)
+        rc = kd_store_rtree_put(st, st->q_area_rtree[a->layer][0], aid, box_cad, err);
+    if (!rc)
+        rc = kd_store_rtree_put(st, st->q_area_rtree[a->layer][1], aid, box_3857, err);
+    if (!rc && id)
+        *id = aid;
     return rc;
 }
 

@@ -34,11 +34,17 @@ enum kd_code kd_store_parcel_insert(struct kd_store *st, const struct kd_parcel_
                                     int64_t *id, struct kd_err *err)
 {
     sqlite3_stmt *q = kd_store_stmt(st, Q_PARCEL_INSERT, err);
+    double box_cad[4], box_3857[4];
     enum kd_code rc = KD_OK;
+    int64_t pid = 0;
     int s;
 
     if (!q)
         return err->code;
+    rc = kd_store_geoms_bind(st, q, 14, p->wkb_cad, p->wkb_cad_len, p->wkb_3857, p->wkb_3857_len,
+                             box_cad, box_3857, err);
+    if (rc)
+        return rc;
     sqlite3_bind_text(q, 1, p->number, -1, SQLITE_STATIC);
     kd_store_bind_text(q, 2, p->land_category);
     kd_store_bind_text(q, 3, p->land_use);
@@ -52,13 +58,9 @@ enum kd_code kd_store_parcel_insert(struct kd_store *st, const struct kd_parcel_
     kd_store_bind_text(q, 11, p->source);
     kd_store_bind_text(q, 12, p->source_fid);
     sqlite3_bind_int64(q, 13, (sqlite3_int64)p->content_hash);
-    sqlite3_bind_blob(q, 14, p->wkb_cad, (int)p->wkb_cad_len, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 15, p->wkb_3857, (int)p->wkb_3857_len, SQLITE_STATIC);
-    sqlite3_bind_int(q, 16, st->cfg.srid);
     s = sqlite3_step(q);
     if (s == SQLITE_DONE) {
-        if (id)
-            *id = sqlite3_last_insert_rowid(st->db);
+        pid = sqlite3_last_insert_rowid(st->db);
     } else if (s == SQLITE_CONSTRAINT_UNIQUE) {
         rc = kd_err_set(err, KD_EINVAL, "store.duplicate_live",
                         "cadastral number %s is already live in the register", p->number);
@@ -66,6 +68,16 @@ enum kd_code kd_store_parcel_insert(struct kd_store *st, const struct kd_parcel_
         rc = kd_store_fail(st, "store.insert", "inserting a parcel failed", err);
     }
     sqlite3_reset(q);
+    if (rc)
+        return rc;
+    q = kd_store_stmt(st, Q_RTREE_PARCEL_CAD, err);
+    rc = q ? kd_store_rtree_put(st, q, pid, box_cad, err) : err->code;
+    if (!rc) {
+        q = kd_store_stmt(st, Q_RTREE_PARCEL_3857, err);
+        rc = q ? kd_store_rtree_put(st, q, pid, box_3857, err) : err->code;
+    }
+    if (!rc && id)
+        *id = pid;
     return rc;
 }
 

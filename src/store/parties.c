@@ -58,6 +58,7 @@ enum kd_code kd_store_party_put(struct kd_store *st, const struct kd_party *p, c
     }
     if (rc != KD_ENOTFOUND)
         return kd_err_set(err, e2.code, e2.key, "%s", e2.msg);
+    rc = KD_OK;
     q = kd_store_stmt(st, Q_PARTY_INSERT, err);
     if (!q)
         return err->code;

@@ -4,7 +4,10 @@
  * database always says its version in kd_meta.schema_version.
  * v1: the register (parcels, zones, restrictions, admin units, parties, rights, applications,
  *     journal, tokens, chosen transformations).
- * v2: parcel_overlays (what lies on each live parcel, kept at write time) and the load log. */
+ * v2: parcel_overlays (what lies on each live parcel, kept at write time) and the load log.
+ * v3: the store maintains its geometry R*Trees itself: SpatiaLite's per-row triggers
+ *     (index, geometry constraint, last-change time) are dropped; they prepared a statement
+ *     for every inserted row and halved load speed. */
 #include "store_int.h"
 
 #include <stdio.h>
@@ -142,9 +145,32 @@ static enum kd_code step2(struct kd_store *st, const struct kd_store_config *cfg
         err);
 }
 
+static enum kd_code step3(struct kd_store *st, const struct kd_store_config *cfg,
+                          struct kd_err *err)
+{
+    static const char *const tables[] = {"parcels", "zones", "restrictions", "admin_units"};
+    static const char *const cols[] = {"geom_cad", "geom_3857"};
+    static const char *const kinds[] = {"gii", "giu", "gid", "ggi", "ggu", "tmi", "tmu", "tmd"};
+    char sql[160];
+    size_t t, c, k;
+    enum kd_code rc;
+
+    (void)cfg;
+    for (t = 0; t < 4; t++)
+        for (c = 0; c < 2; c++)
+            for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+                snprintf(sql, sizeof sql, "DROP TRIGGER IF EXISTS \"%s_%s_%s\"", kinds[k],
+                         tables[t], cols[c]);
+                rc = kd_store_exec(st, sql, err);
+                if (rc)
+                    return rc;
+            }
+    return KD_OK;
+}
+
 typedef enum kd_code (*step_fn)(struct kd_store *, const struct kd_store_config *,
                                 struct kd_err *);
-static const step_fn steps[KD_STORE_SCHEMA_VERSION] = {step1, step2};
+static const step_fn steps[KD_STORE_SCHEMA_VERSION] = {step1, step2, step3};
 
 enum kd_code kd_store_schema_apply(struct kd_store *st, int from, int to,
                                    const struct kd_store_config *cfg, struct kd_err *err)

@@ -21,7 +21,7 @@ static const char *const stmt_sql[Q_COUNT] = {
         "INSERT INTO parcels(number, land_category, land_use, address, declared_area_m2, "
         "area_m2, geodesic_area_m2, valid_from, valid_to, operation, source, source_fid, "
         "content_hash, geom_cad, geom_3857) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-        "?11, ?12, ?13, GeomFromWKB(?14, ?16), GeomFromWKB(?15, 3857))",
+        "?11, ?12, ?13, ?14, ?15)",
     [Q_PARCEL_RETIRE] = "UPDATE parcels SET valid_to = ?2 WHERE id = ?1 AND valid_to IS NULL",
     [Q_LINEAGE_ADD] = "INSERT INTO parcel_lineage(child_id, parent_id, kind) VALUES(?1, ?2, ?3)",
     [Q_PARCEL_LIVE] = "SELECT " PARCEL_COLS " FROM parcels p WHERE p.number = ?1 "
@@ -69,6 +69,10 @@ static const char *const stmt_sql[Q_COUNT] = {
                     "r.share_num, r.share_den, r.document, r.document_date, r.registered_on, "
                     "r.valid_from, r.valid_to FROM rights r JOIN parties p ON p.id = r.party "
                     "WHERE r.number = ?1 AND r.valid_to IS NULL ORDER BY r.kind, p.party_id",
+    [Q_RTREE_PARCEL_CAD] = "INSERT INTO idx_parcels_geom_cad(pkid, xmin, xmax, ymin, ymax) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5)",
+    [Q_RTREE_PARCEL_3857] = "INSERT INTO idx_parcels_geom_3857(pkid, xmin, xmax, ymin, ymax) "
+                            "VALUES(?1, ?2, ?3, ?4, ?5)",
     [Q_APP_PUT] = "INSERT OR IGNORE INTO applications(number, kind, parcel_number, status, "
                   "submitted_at) VALUES(?1, ?2, ?3, ?4, ?5)",
 };
@@ -302,8 +306,12 @@ enum kd_code kd_store_open(const char *path, enum kd_store_mode mode, struct kd_
             goto fail;
         }
     }
+    /* a large page cache keeps a big load's pages out of the WAL until commit */
     if (mode == KD_STORE_RW)
-        rc = kd_store_exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;", err);
+        rc = kd_store_exec(st,
+                           "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
+                           "PRAGMA cache_size=-262144;",
+                           err);
     if (rc)
         goto fail;
     *out = st;
@@ -325,7 +333,11 @@ void kd_store_close(struct kd_store *st)
     for (i = 0; i < KD_N_LAYERS; i++) {
         sqlite3_finalize(st->q_area_insert[i]);
         sqlite3_finalize(st->q_area_box[i]);
+        sqlite3_finalize(st->q_area_rtree[i][0]);
+        sqlite3_finalize(st->q_area_rtree[i][1]);
     }
+    kd_buf_fini(&st->blob_cad);
+    kd_buf_fini(&st->blob_3857);
     if (st->db)
         sqlite3_close_v2(st->db);
     if (st->splite_cache)
@@ -456,6 +468,38 @@ enum kd_code kd_store_op_put(struct kd_store *st, const struct kd_store_op *op,
     sqlite3_bind_text(q, 7, now, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(q) != SQLITE_DONE)
         rc = kd_store_fail(st, "store.write", "recording the transformation failed", err);
+    sqlite3_reset(q);
+    return rc;
+}
+
+enum kd_code kd_store_geoms_bind(struct kd_store *st, sqlite3_stmt *q, int col_cad,
+                                 const unsigned char *wkb_cad, size_t cad_len,
+                                 const unsigned char *wkb_3857, size_t len_3857,
+                                 double box_cad[4], double box_3857[4], struct kd_err *err)
+{
+    if (kd_store_blob_from_wkb(wkb_cad, cad_len, st->cfg.srid, &st->blob_cad, box_cad) ||
+        kd_store_blob_from_wkb(wkb_3857, len_3857, 3857, &st->blob_3857, box_3857))
+        return kd_err_set(err, KD_EINVAL, "store.geometry",
+                          "a stored geometry must be a little-endian 2D Polygon or "
+                          "MultiPolygon WKB");
+    sqlite3_bind_blob(q, col_cad, st->blob_cad.data, (int)st->blob_cad.len, SQLITE_STATIC);
+    sqlite3_bind_blob(q, col_cad + 1, st->blob_3857.data, (int)st->blob_3857.len,
+                      SQLITE_STATIC);
+    return KD_OK;
+}
+
+enum kd_code kd_store_rtree_put(struct kd_store *st, sqlite3_stmt *q, int64_t id,
+                                const double box[4], struct kd_err *err)
+{
+    enum kd_code rc = KD_OK;
+
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_double(q, 2, box[0]);
+    sqlite3_bind_double(q, 3, box[2]);
+    sqlite3_bind_double(q, 4, box[1]);
+    sqlite3_bind_double(q, 5, box[3]);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        rc = kd_store_fail(st, "store.insert", "updating a spatial index failed", err);
     sqlite3_reset(q);
     return rc;
 }

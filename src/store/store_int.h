@@ -44,6 +44,8 @@ enum stmt_id {
     Q_RIGHT_INSERT,
     Q_RIGHTS_OF,
     Q_APP_PUT,
+    Q_RTREE_PARCEL_CAD,
+    Q_RTREE_PARCEL_3857,
     Q_COUNT
 };
 
@@ -56,6 +58,8 @@ struct kd_store {
     sqlite3_stmt *q[Q_COUNT];
     sqlite3_stmt *q_area_insert[KD_N_LAYERS];
     sqlite3_stmt *q_area_box[KD_N_LAYERS];
+    sqlite3_stmt *q_area_rtree[KD_N_LAYERS][2];
+    struct kd_buf blob_cad, blob_3857; /* reused for every insert */
 };
 
 /* Returns the prepared statement id (reset, bindings cleared), or NULL with err set. */
@@ -71,6 +75,18 @@ enum kd_code kd_store_fail(struct kd_store *st, const char *key, const char *wha
 /* schema.c */
 enum kd_code kd_store_schema_apply(struct kd_store *st, int from, int to,
                                    const struct kd_store_config *cfg, struct kd_err *err);
+
+/* blob.c: ISO WKB (Polygon/MultiPolygon, little endian, 2D) -> SpatiaLite MultiPolygon
+ * blob in out; OUT box (W,S,E,N). Returns 0, or -1 when the WKB is not such a geometry. */
+int kd_store_blob_from_wkb(const unsigned char *wkb, size_t len, int srid, struct kd_buf *out,
+                           double box[4]);
+/* Writes a geometry's two blobs for an insert and, after it, its R*Tree rows. */
+enum kd_code kd_store_geoms_bind(struct kd_store *st, sqlite3_stmt *q, int col_cad,
+                                 const unsigned char *wkb_cad, size_t cad_len,
+                                 const unsigned char *wkb_3857, size_t len_3857,
+                                 double box_cad[4], double box_3857[4], struct kd_err *err);
+enum kd_code kd_store_rtree_put(struct kd_store *st, sqlite3_stmt *q, int64_t id,
+                                const double box[4], struct kd_err *err);
 
 /* Binds text or NULL. */
 void kd_store_bind_text(sqlite3_stmt *q, int i, const char *s);

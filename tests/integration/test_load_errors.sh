@@ -109,22 +109,38 @@ echo '{"fields": [' > broken-map.json
 run "$KADASTR" load uz.sqlite uz.geojson --as parcels --mapping broken-map.json
 expect_eq "broken mapping exit" 1 "$rc"
 
-# kill -9 and SIGINT in the middle of a load leave the database as it was
+# kill -9 and SIGINT at any moment of a load leave the database as it was, or (when the
+# signal came after the commit) completely loaded: never anything in between
 run "$KADASTR" init kill.sqlite --crs EPSG:26986 --number-format any --area -71.17,42.35,-71.06,42.41
+cp kill.sqlite kill-base.sqlite
 before=$(dbsum kill.sqlite)
+loadcmd() { "$KADASTR" load "$1" "$CAM" --as parcels --s-srs EPSG:4326 \
+    --mapping "$MAPS/cambridge-parcels.json" --rejects "$2" >/dev/null 2>kill.err; }
+t0=$(date +%s%N); loadcmd kill.sqlite full-rejects.gpkg || true; t1=$(date +%s%N)
+full_ms=$(( (t1 - t0) / 1000000 ))
+untouched=0
 for sig in KILL INT; do
-  "$KADASTR" load kill.sqlite "$CAM" --as parcels --s-srs EPSG:4326 \
-      --mapping "$MAPS/cambridge-parcels.json" --rejects "kill-$sig.gpkg" >/dev/null 2>kill.err &
-  pid=$!
-  # wait until the second pass writes (the WAL grows), then strike
-  for i in $(seq 1 200); do
-    [ -s kill.sqlite-wal ] && [ "$(stat -c %s kill.sqlite-wal)" -gt 200000 ] && break
-    sleep 0.02
+  for pct in 10 30 50 70 90; do
+    rm -f kill.sqlite kill.sqlite-wal kill.sqlite-shm "kill-$sig-$pct.gpkg"
+    cp kill-base.sqlite kill.sqlite
+    loadcmd kill.sqlite "kill-$sig-$pct.gpkg" &
+    pid=$!
+    sleep "$(awk -v ms="$full_ms" -v p="$pct" 'BEGIN { printf "%.3f", ms * p / 100000 }')"
+    kill -$sig $pid 2>/dev/null || true
+    set +e; wait $pid; krc=$?; set -e
+    state=$(dbsum kill.sqlite)
+    live=$(sqlite3 kill.sqlite 'SELECT count(*) FROM parcels')
+    expect_eq "integrity after $sig at $pct%" ok "$(sqlite3 kill.sqlite 'PRAGMA integrity_check')"
+    if [ "$state" = "$before" ]; then
+      untouched=$((untouched + 1)); ok
+      if [ $sig = INT ] && [ $krc = 130 ]; then
+        expect_contains "SIGINT message" "interrupted" "$(cat kill.err)"
+      fi
+    elif [ "$live" = 12994 ]; then ok
+    else fail "after $sig at $pct% the database holds $live parcels: neither before nor after"
+    fi
   done
-  kill -$sig $pid
-  set +e; wait $pid; krc=$?; set -e
-  if [ $sig = INT ]; then expect_eq "SIGINT exit" 130 "$krc"; expect_contains "SIGINT message" "interrupted" "$(cat kill.err)"; fi
-  expect_eq "db unchanged after $sig" "$before" "$(dbsum kill.sqlite)"
-  expect_eq "integrity after $sig" ok "$(sqlite3 kill.sqlite 'PRAGMA integrity_check')"
 done
+# most strikes land before the commit (the load takes ${full_ms} ms)
+[ $untouched -ge 4 ] && ok || fail "only $untouched of 10 strikes landed before the commit"
 done_testing
