@@ -11,6 +11,10 @@ static const struct kd_cli_command commands[] = {
     {"load", "load survey data, zoning, restrictions, parties or rights", kd_cli_load,
      kd_cli_load_help},
     {"info", "summarize a register database", kd_cli_info, kd_cli_info_help},
+    {"lookup", "find parcels by number, point, box; neighbours; history", kd_cli_lookup,
+     kd_cli_lookup_help},
+    {"export", "write the register (or its state on a date) as open data", kd_cli_export,
+     kd_cli_export_help},
     {"migrate", "bring a database to this version's schema", kd_cli_migrate,
      kd_cli_migrate_help},
 };

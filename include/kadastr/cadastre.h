@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cadastre: answers about the register. Lookups by number, point, area, neighbours and history;
+ * an in-memory index of the live parcels for the hot path (many points, many boxes); GeoJSON
+ * of a parcel as lookups and the server show it; open-data export through GDAL.
+ * Geometry is in the office CRS unless a name says otherwise. Every handle here belongs to the
+ * thread whose struct kd_geo made it: the HTTP server builds one index per worker. */
+#ifndef KADASTR_CADASTRE_H
+#define KADASTR_CADASTRE_H
+
+#include "kadastr/core.h"
+#include "kadastr/geo.h"
+#include "kadastr/store.h"
+
+#include <stdint.h>
+
+/* The gap tolerance of check G4 (DOMAIN.md): parcels this close count as neighbours. */
+#define KD_LOOKUP_GAP_TOL_M 0.05
+
+/* ---- results ------------------------------------------------------------------------------ */
+
+/* One parcel found by a lookup. Fields a lookup does not compute stay 0 / "". */
+struct kd_parcel_hit {
+    int64_t id;                 /* the parcel version (store id) */
+    char number[KD_CADNUM_MAX]; /* its cadastral number */
+    int on_boundary;            /* point lookups: the point lies on the parcel's boundary */
+    double distance_m;          /* neighbours: GEOS distance to the parcel asked about */
+    double shared_m;            /* neighbours: shared boundary length (docs/lookup.md) */
+    const char *contact;        /* neighbours: "edge", "corner", "gap" or "overlap" (static
+                                   strings); NULL for other lookups */
+};
+
+/* A growable list of hits. Queries reset it and refill it, so one list reused across
+ * queries allocates only while it grows. */
+struct kd_hits {
+    struct kd_parcel_hit *v;
+    size_t n, cap;
+};
+void kd_hits_init(struct kd_hits *h);
+void kd_hits_fini(struct kd_hits *h);
+
+/* ---- the in-memory index of live parcels (index.c) ----------------------------------------- */
+
+/* Every parcel version current at a time (normally the live register), as GEOS geometries in
+ * a GEOS STRtree, with prepared geometries made on first use. No SQL after the build. */
+struct kd_parcel_index;
+
+struct kd_parcel_index_stats {
+    size_t n_parcels;
+    double build_s;    /* wall time of kd_parcel_index_build */
+    size_t heap_bytes; /* heap held after the build (glibc mallinfo2 difference; 0 when not
+                          measurable, e.g. under AddressSanitizer); prepared geometries made
+                          later add to it */
+    size_t n_prepared; /* prepared geometries made so far */
+};
+
+/* Reads every parcel current at as_of (NULL: the live register) from st through
+ * kd_store_parcels_foreach and indexes it with g's GEOS handle. st is used only during the
+ * call. OUT idx, freed by kd_parcel_index_free (on the thread of g, before g is freed).
+ * Errors: those of the store; KD_EGEO "geos.read" for a geometry GEOS cannot read,
+ * "index.no_geometry" for a parcel without one; KD_ENOMEM "index.nomem". */
+enum kd_code kd_parcel_index_build(struct kd_store *st, struct kd_geo *g, const char *as_of,
+                                   struct kd_parcel_index **idx, struct kd_err *err) KD_WUR;
+void kd_parcel_index_free(struct kd_parcel_index *idx);
+void kd_parcel_index_stats(const struct kd_parcel_index *idx, struct kd_parcel_index_stats *out);
+
+/* Parcels covering the point (x, y in the office CRS): out is reset, then holds every parcel
+ * whose closure contains the point, in number order; a point on a shared boundary finds
+ * both, each with on_boundary = 1. No allocation once out and the index's scratch space have
+ * grown. Not reentrant on one index (it keeps scratch space): one query at a time.
+ * Errors: KD_EGEO "geos.query", KD_ENOMEM. */
+enum kd_code kd_parcel_index_point(struct kd_parcel_index *idx, double x, double y,
+                                   struct kd_hits *out, struct kd_err *err) KD_WUR;
+/* Parcels intersecting area (a polygon of the index's GEOS handle, office CRS), exactly
+ * (GEOS prepared intersects), in number order. */
+enum kd_code kd_parcel_index_area(struct kd_parcel_index *idx, const GEOSGeometry *area,
+                                  struct kd_hits *out, struct kd_err *err) KD_WUR;
+/* Parcels intersecting the rectangle W,S,E,N (office CRS), exactly. */
+enum kd_code kd_parcel_index_box(struct kd_parcel_index *idx, const double box[4],
+                                 struct kd_hits *out, struct kd_err *err) KD_WUR;
+
+/* ---- one-shot lookups through the store (lookup.c) ----------------------------------------- */
+
+/* For a single question the index is not worth its build: these ask the store's R*Tree for
+ * candidates and test them exactly with GEOS. as_of: NULL for the live register, else a
+ * register time ("YYYY-MM-DDTHH:MM:SSZ", see kd_time_parse). */
+
+/* As kd_parcel_index_point. */
+enum kd_code kd_lookup_point(struct kd_store *st, struct kd_geo *g, const char *as_of, double x,
+                             double y, struct kd_hits *out, struct kd_err *err) KD_WUR;
+/* As kd_parcel_index_area. */
+enum kd_code kd_lookup_area(struct kd_store *st, struct kd_geo *g, const char *as_of,
+                            const GEOSGeometry *area, struct kd_hits *out,
+                            struct kd_err *err) KD_WUR;
+/* Parcels that touch number's parcel or lie within tol_m of it (GEOS distance <= tol_m), in
+ * number order, with distance_m, shared_m and contact filled. shared_m: for parcels that
+ * touch, the length of the intersection of the two boundaries (0 for a corner); for parcels
+ * apart by a gap, the length of number's boundary within tol_m of the neighbour (it counts up
+ * to tol_m extra at each end of the common stretch). Errors: KD_ENOTFOUND
+ * "parcel.not_found". */
+enum kd_code kd_lookup_neighbours(struct kd_store *st, struct kd_geo *g, const char *number,
+                                  const char *as_of, double tol_m, struct kd_hits *out,
+                                  struct kd_err *err) KD_WUR;
+
+/* Every version of a number, oldest first, with its lineage both ways. */
+struct kd_history_version {
+    struct kd_parcel parcel;    /* without geometry */
+    struct kd_lineage *parents; /* what this version was made from (kind: "split-of", ...) */
+    size_t n_parents;
+    struct kd_lineage *children; /* what was made from it (kind as the child states it) */
+    size_t n_children;
+};
+struct kd_history {
+    struct kd_history_version *v;
+    size_t n;
+};
+void kd_history_fini(struct kd_history *h);
+/* OUT h (kd_history_fini it). Errors: KD_ENOTFOUND "parcel.no_history" when the number was
+ * never registered. */
+enum kd_code kd_lookup_history(struct kd_store *st, const char *number, struct kd_history *h,
+                               struct kd_err *err) KD_WUR;
+
+/* The office CRS's area of use (PROJ), lon/lat degrees W,S,E,N. Errors: KD_EGEO
+ * "crs.area_of_use". */
+enum kd_code kd_lookup_area_of_use(struct kd_geo *g, int srid, double aou[4],
+                                   struct kd_err *err) KD_WUR;
+/* The rectangle box (W,S,E,N in xf's source CRS) as a polygon in xf's target CRS: every edge
+ * densified to 32 segments before transforming, so that the curved image of a lon/lat box
+ * is followed to well under a metre over a district. xf NULL: no transformation. OUT area
+ * (GEOSGeom_destroy_r with g's handle), OUT env its envelope (may be NULL).
+ * Errors: KD_EINVAL "lookup.box" (empty or inverted), KD_EGEO "op.failed". */
+enum kd_code kd_lookup_box_polygon(struct kd_geo *g, struct kd_xform *xf, const double box[4],
+                                   GEOSGeometry **area, double env[4], struct kd_err *err) KD_WUR;
+
+/* ---- GeoJSON (lookup_json.c) --------------------------------------------------------------- */
+
+/* What a parcel feature carries beyond the parcel itself. */
+struct kd_lookup_json_opts {
+    struct kd_xform *to_4326; /* office CRS -> EPSG:4326 lon/lat (kd_xform_epsg) */
+    const char *as_of;        /* rights current at this time (NULL: live) */
+    int with_rights;          /* rights on the parcel (kind, share) */
+    int with_parties;         /* rights name their parties (the office's own tools only) */
+    int with_overlays;        /* zones and restrictions on the parcel (kd_store_overlays_of) */
+    int decimals;             /* of lon/lat; 0 means 7 (about 1 cm) */
+};
+
+/* Appends an RFC 7946 Feature for parcel p (p->wkb in the office CRS; NULL gives a null
+ * geometry): "id" is the cadastral number; properties cadastral_number, land_category,
+ * land_use, address, area_m2, geodesic_area_m2, declared_area_m2 (null when absent),
+ * valid_from, valid_to (null while live), operation, zones, restrictions and rights as asked,
+ * and from hit (may be NULL): the neighbour fields distance_m, shared_boundary_m and contact
+ * when hit->contact is set, else on_boundary. Coordinates lon/lat with 7 decimals,
+ * exterior rings counter-clockwise. Reads overlays and rights from st. */
+enum kd_code kd_lookup_json_feature(struct kd_store *st, const struct kd_lookup_json_opts *o,
+                                    const struct kd_parcel *p, const struct kd_parcel_hit *hit,
+                                    struct kd_buf *out, struct kd_err *err) KD_WUR;
+/* Appends the GeoJSON geometry object of a 2D WKB Polygon or MultiPolygon (already in lon/lat)
+ * with `decimals` decimals, exterior rings counter-clockwise and holes clockwise.
+ * Errors: KD_EINVAL "wkb.malformed", "wkb.type". */
+enum kd_code kd_lookup_json_geometry(const unsigned char *wkb, size_t len, int decimals,
+                                     struct kd_buf *out, struct kd_err *err) KD_WUR;
+
+/* ---- open-data export (export.c) ----------------------------------------------------------- */
+
+struct kd_export_opts {
+    enum kd_layer layer; /* parcels, zones, restrictions or admin_units */
+    int srid;            /* output CRS; 0: the office CRS */
+    const char *as_of;   /* NULL: the live register */
+};
+struct kd_export_stats {
+    long n_features;
+    char driver[32]; /* the GDAL driver used */
+    int srid;        /* the output CRS */
+};
+/* Writes the layer to a new file whose extension chooses the format: .gpkg (GeoPackage),
+ * .geojson (GeoJSON; RFC 7946 when the CRS is EPSG:4326), .fgb (FlatGeobuf), .csv (CSV,
+ * geometry as WKT). Open data: no parties; rights only as "kind share; ..." per parcel.
+ * One GDAL transaction where the driver has them; a failure removes the partial file.
+ * OUT stats (may be NULL). Errors: KD_EINVAL "export.exists", "export.format",
+ * "export.layer"; KD_EIO "export.create", "export.write"; those of the store and geo. */
+enum kd_code kd_export_layer(struct kd_store *st, struct kd_geo *g, const char *path,
+                             const struct kd_export_opts *o, struct kd_export_stats *stats,
+                             struct kd_err *err) KD_WUR;
+
+#endif

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reads the cadastre module's lookups need beyond the core parcel reads: the R*Tree box
+ * query as of a date, lineage children, and rights as of a date. The live variants go to the
+ * cached statements of parcels.c and parties.c; the as-of ones are prepared per call (they
+ * serve history questions, not the hot path). */
+#include "store_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Reads PARCEL_COLS (+ WKB at column 13) as parcels.c's parcel_from_row does. */
+static enum kd_code row_parcel(sqlite3_stmt *q, int with_geom, struct kd_parcel *p,
+                               struct kd_err *err)
+{
+    kd_parcel_fini(p);
+    kd_parcel_init(p);
+    p->id = sqlite3_column_int64(q, 0);
+    kd_store_col_text(q, 1, p->number, sizeof p->number);
+    kd_store_col_text(q, 2, p->land_category, sizeof p->land_category);
+    kd_store_col_text(q, 3, p->land_use, sizeof p->land_use);
+    kd_store_col_text(q, 4, p->address, sizeof p->address);
+    p->declared_area_m2 =
+        sqlite3_column_type(q, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 5);
+    p->area_m2 = sqlite3_column_double(q, 6);
+    p->geodesic_area_m2 = sqlite3_column_double(q, 7);
+    kd_store_col_text(q, 8, p->valid_from, sizeof p->valid_from);
+    kd_store_col_text(q, 9, p->valid_to, sizeof p->valid_to);
+    kd_store_col_text(q, 10, p->operation, sizeof p->operation);
+    kd_store_col_text(q, 11, p->source, sizeof p->source);
+    p->content_hash = (uint64_t)sqlite3_column_int64(q, 12);
+    if (with_geom) {
+        const void *b = sqlite3_column_blob(q, 13);
+        int n = sqlite3_column_bytes(q, 13);
+        if (b && n > 0) {
+            p->wkb = malloc((size_t)n);
+            if (!p->wkb)
+                return kd_err_set(err, KD_ENOMEM, "store.nomem", "out of memory");
+            memcpy(p->wkb, b, (size_t)n);
+            p->wkb_len = (size_t)n;
+        }
+    }
+    return KD_OK;
+}
+
+enum kd_code kd_store_parcels_in_box_at(struct kd_store *st, const double box[4], const char *as_of,
+                                        int with_geom, kd_parcel_cb cb, void *ud,
+                                        struct kd_err *err)
+{
+    sqlite3_stmt *q;
+    struct kd_parcel p;
+    enum kd_code rc = KD_OK;
+    int i, s;
+
+    if (!as_of)
+        return kd_store_parcels_in_box(st, box, with_geom, cb, ud, err);
+    /* the R*Tree indexes every version, live or not: the time condition picks the versions */
+    q = kd_store_prepare(st,
+                         with_geom ? "SELECT " PARCEL_COLS ", AsBinary(p.geom_cad) "
+                                     "FROM idx_parcels_geom_cad r JOIN parcels p ON p.id = "
+                                     "r.pkid WHERE r.xmin <= ?3 AND r.xmax >= ?1 AND r.ymin <= "
+                                     "?4 AND r.ymax >= ?2 AND p.valid_from <= ?5 AND "
+                                     "(p.valid_to IS NULL OR p.valid_to > ?5)"
+                                   : "SELECT " PARCEL_COLS " FROM idx_parcels_geom_cad r "
+                                     "JOIN parcels p ON p.id = r.pkid WHERE r.xmin <= ?3 AND "
+                                     "r.xmax >= ?1 AND r.ymin <= ?4 AND r.ymax >= ?2 AND "
+                                     "p.valid_from <= ?5 AND (p.valid_to IS NULL OR "
+                                     "p.valid_to > ?5)",
+                         err);
+    if (!q)
+        return err->code;
+    for (i = 0; i < 4; i++)
+        sqlite3_bind_double(q, i + 1, box[i]);
+    sqlite3_bind_text(q, 5, as_of, -1, SQLITE_STATIC);
+    kd_parcel_init(&p);
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        rc = row_parcel(q, with_geom, &p, err);
+        if (!rc)
+            rc = cb(ud, &p, err);
+        if (rc)
+            break;
+    }
+    if (!rc && s != SQLITE_DONE)
+        rc = kd_store_fail(st, "store.query", "reading parcels failed", err);
+    kd_parcel_fini(&p);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+enum kd_code kd_store_lineage_children(struct kd_store *st, int64_t id, kd_lineage_cb cb, void *ud,
+                                       struct kd_err *err)
+{
+    sqlite3_stmt *q = kd_store_prepare(
+        st,
+        "SELECT l.kind, p.id, p.number, p.valid_from FROM parcel_lineage l "
+        "JOIN parcels p ON p.id = l.child_id WHERE l.parent_id = ?1 ORDER BY p.number, p.id",
+        err);
+    struct kd_lineage l;
+    enum kd_code rc = KD_OK;
+    int s;
+
+    if (!q)
+        return err->code;
+    sqlite3_bind_int64(q, 1, id);
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        memset(&l, 0, sizeof l);
+        kd_store_col_text(q, 0, l.kind, sizeof l.kind);
+        l.other_id = sqlite3_column_int64(q, 1);
+        kd_store_col_text(q, 2, l.other_number, sizeof l.other_number);
+        kd_store_col_text(q, 3, l.other_valid_from, sizeof l.other_valid_from);
+        rc = cb(ud, &l, err);
+        if (rc)
+            break;
+    }
+    if (!rc && s != SQLITE_DONE)
+        rc = kd_store_fail(st, "store.query", "reading lineage failed", err);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+enum kd_code kd_store_rights_at(struct kd_store *st, const char *number, const char *as_of,
+                                kd_right_cb cb, void *ud, struct kd_err *err)
+{
+    sqlite3_stmt *q;
+    struct kd_right r;
+    enum kd_code rc = KD_OK;
+    int s;
+
+    if (!as_of)
+        return kd_store_rights_of(st, number, cb, ud, err);
+    q = kd_store_prepare(
+        st,
+        "SELECT r.id, r.number, p.id, p.party_id, p.kind, p.name, r.kind, r.share_num, "
+        "r.share_den, r.document, r.document_date, r.registered_on, r.valid_from, r.valid_to "
+        "FROM rights r JOIN parties p ON p.id = r.party WHERE r.number = ?1 "
+        "AND r.valid_from <= ?2 AND (r.valid_to IS NULL OR r.valid_to > ?2) "
+        "ORDER BY r.kind, p.party_id",
+        err);
+    if (!q)
+        return err->code;
+    sqlite3_bind_text(q, 1, number, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, as_of, -1, SQLITE_STATIC);
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        memset(&r, 0, sizeof r);
+        r.id = sqlite3_column_int64(q, 0);
+        kd_store_col_text(q, 1, r.number, sizeof r.number);
+        r.party.id = sqlite3_column_int64(q, 2);
+        kd_store_col_text(q, 3, r.party.party_id, sizeof r.party.party_id);
+        kd_store_col_text(q, 4, r.party.kind, sizeof r.party.kind);
+        kd_store_col_text(q, 5, r.party.name, sizeof r.party.name);
+        kd_store_col_text(q, 6, r.kind, sizeof r.kind);
+        r.share.num = sqlite3_column_int64(q, 7);
+        r.share.den = sqlite3_column_int64(q, 8);
+        kd_store_col_text(q, 9, r.document, sizeof r.document);
+        kd_store_col_text(q, 10, r.document_date, sizeof r.document_date);
+        kd_store_col_text(q, 11, r.registered_on, sizeof r.registered_on);
+        kd_store_col_text(q, 12, r.valid_from, sizeof r.valid_from);
+        kd_store_col_text(q, 13, r.valid_to, sizeof r.valid_to);
+        rc = cb(ud, &r, err);
+        if (rc)
+            break;
+    }
+    if (!rc && s != SQLITE_DONE)
+        rc = kd_store_fail(st, "store.query", "reading rights failed", err);
+    sqlite3_finalize(q);
+    return rc;
+}
