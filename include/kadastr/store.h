@@ -64,6 +64,10 @@ int kd_store_schema_version_found(const struct kd_store *st);
 enum kd_code kd_store_begin(struct kd_store *st, struct kd_err *err) KD_WUR;
 enum kd_code kd_store_commit(struct kd_store *st, struct kd_err *err) KD_WUR;
 void kd_store_rollback(struct kd_store *st);
+/* Inside a write transaction: when the parcel indexes are empty (a first load), build them
+ * in bulk when the transaction commits instead of row by row (several times faster for
+ * large loads). Reads through the index in the meantime build it first. No-op otherwise. */
+enum kd_code kd_store_bulk_begin(struct kd_store *st, struct kd_err *err) KD_WUR;
 
 /* Free-form metadata (kd_meta table). get: KD_ENOTFOUND when absent; value is cut to size. */
 enum kd_code kd_store_meta_get(struct kd_store *st, const char *key, char *value, size_t size,

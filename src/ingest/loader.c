@@ -1158,6 +1158,11 @@ enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *a
     if (rc)
         goto out;
     in_tx = 1;
+    if (o->as == KD_LAYER_PARCELS) {
+        rc = kd_store_bulk_begin(st, err);
+        if (rc)
+            goto out;
+    }
     for (i = 0; i < n_args && !rc; i++) {
         L.src_counts = &res->sources[i].counts;
         L.src_name = args[i];

@@ -54,6 +54,8 @@ enum kd_code kd_store_parcels_in_box_at(struct kd_store *st, const double box[4]
 
     if (!as_of)
         return kd_store_parcels_in_box(st, box, with_geom, cb, ud, err);
+    if (kd_store_bulk_flush(st, err))
+        return err->code;
     /* the R*Tree indexes every version, live or not: the time condition picks the versions */
     q = kd_store_prepare(st,
                          with_geom ? "SELECT " PARCEL_COLS ", AsBinary(p.geom_cad) "

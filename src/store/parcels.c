@@ -70,6 +70,12 @@ enum kd_code kd_store_parcel_insert(struct kd_store *st, const struct kd_parcel_
     sqlite3_reset(q);
     if (rc)
         return rc;
+    if (st->bulk.active) {
+        rc = kd_store_bulk_add(st, pid, box_cad, box_3857, err);
+        if (!rc && id)
+            *id = pid;
+        return rc;
+    }
     q = kd_store_stmt(st, Q_RTREE_PARCEL_CAD, err);
     rc = q ? kd_store_rtree_put(st, q, pid, box_cad, err) : err->code;
     if (!rc) {
@@ -252,9 +258,12 @@ enum kd_code kd_store_parcels_foreach(struct kd_store *st, const char *as_of, in
 enum kd_code kd_store_parcels_in_box(struct kd_store *st, const double box[4], int with_geom,
                                      kd_parcel_cb cb, void *ud, struct kd_err *err)
 {
-    sqlite3_stmt *q = kd_store_stmt(st, with_geom ? Q_PARCEL_BOX_G : Q_PARCEL_BOX, err);
+    sqlite3_stmt *q;
     int i;
 
+    if (kd_store_bulk_flush(st, err))
+        return err->code;
+    q = kd_store_stmt(st, with_geom ? Q_PARCEL_BOX_G : Q_PARCEL_BOX, err);
     if (!q)
         return err->code;
     for (i = 0; i < 4; i++)

@@ -338,6 +338,7 @@ void kd_store_close(struct kd_store *st)
     }
     kd_buf_fini(&st->blob_cad);
     kd_buf_fini(&st->blob_3857);
+    kd_store_bulk_fini(st);
     if (st->db)
         sqlite3_close_v2(st->db);
     if (st->splite_cache)
@@ -362,12 +363,18 @@ enum kd_code kd_store_begin(struct kd_store *st, struct kd_err *err)
 
 enum kd_code kd_store_commit(struct kd_store *st, struct kd_err *err)
 {
-    return kd_store_exec(st, "COMMIT", err);
+    enum kd_code rc = kd_store_bulk_flush(st, err);
+
+    return rc ? rc : kd_store_exec(st, "COMMIT", err);
 }
 
 void kd_store_rollback(struct kd_store *st)
 {
-    if (st && st->db && !sqlite3_get_autocommit(st->db))
+    if (!st)
+        return;
+    st->bulk.active = 0;
+    st->bulk.n = 0;
+    if (st->db && !sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 

@@ -49,6 +49,14 @@ enum stmt_id {
     Q_COUNT
 };
 
+/* Parcel index boxes gathered for a bulk-built R*Tree (rtree_bulk.c). */
+struct kd_store_bulk {
+    int active;
+    int64_t *ids;
+    double *box_cad, *box_3857; /* 4 per id: W,S,E,N */
+    size_t n, cap;
+};
+
 struct kd_store {
     sqlite3 *db;
     void *splite_cache; /* SpatiaLite's per-connection cache */
@@ -60,6 +68,7 @@ struct kd_store {
     sqlite3_stmt *q_area_box[KD_N_LAYERS];
     sqlite3_stmt *q_area_rtree[KD_N_LAYERS][2];
     struct kd_buf blob_cad, blob_3857; /* reused for every insert */
+    struct kd_store_bulk bulk;
 };
 
 /* Returns the prepared statement id (reset, bindings cleared), or NULL with err set. */
@@ -87,6 +96,13 @@ enum kd_code kd_store_geoms_bind(struct kd_store *st, sqlite3_stmt *q, int col_c
                                  double box_cad[4], double box_3857[4], struct kd_err *err);
 enum kd_code kd_store_rtree_put(struct kd_store *st, sqlite3_stmt *q, int64_t id,
                                 const double box[4], struct kd_err *err);
+
+/* rtree_bulk.c: gather a parcel's boxes while bulk mode is on; write both parcel R*Trees
+ * (before COMMIT, or before anything reads them). */
+enum kd_code kd_store_bulk_add(struct kd_store *st, int64_t id, const double box_cad[4],
+                               const double box_3857[4], struct kd_err *err);
+enum kd_code kd_store_bulk_flush(struct kd_store *st, struct kd_err *err);
+void kd_store_bulk_fini(struct kd_store *st);
 
 /* Binds text or NULL. */
 void kd_store_bind_text(sqlite3_stmt *q, int i, const char *s);

@@ -229,6 +229,107 @@ static void test_store_parcel_versions_and_as_of(void **state)
     kd_geo_free(g);
 }
 
+struct box_count {
+    int64_t n;
+};
+
+static enum kd_code count_cb(void *ud, const struct kd_parcel *p, struct kd_err *err)
+{
+    (void)p;
+    (void)err;
+    ((struct box_count *)ud)->n++;
+    return KD_OK;
+}
+
+/* A first load builds the R*Trees in bulk: SQLite's rtreecheck() accepts them, and box
+ * queries through them find exactly the parcels a brute-force test finds. */
+static void test_store_bulk_index_matches_brute_force(void **state)
+{
+    char path[512];
+    struct kd_store *st = NULL;
+    struct kd_geo *g = NULL;
+    struct kd_err err;
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    int64_t id;
+    int i, k;
+    uint64_t seed = 12345;
+
+    (void)state;
+    db_path(path, sizeof path, "bulk");
+    kd_err_init(&err);
+    assert_int_equal(kd_geo_new(&g, &err), KD_OK);
+    assert_int_equal(kd_store_create(path, &cfg, 0, &err), KD_OK);
+    assert_int_equal(kd_store_open(path, KD_STORE_RW, &st, &err), KD_OK);
+    assert_int_equal(kd_store_begin(st, &err), KD_OK);
+    assert_int_equal(kd_store_bulk_begin(st, &err), KD_OK);
+    for (i = 0; i < 3000; i++) {
+        char number[32];
+        double x, y;
+        size_t len;
+        unsigned char *wkb;
+        struct kd_parcel_new p;
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        x = 523000 + (double)(seed >> 40) / 16777216.0 * 5000;
+        y = 4573000 + (double)((seed >> 16) & 0xffffff) / 16777216.0 * 5000;
+        snprintf(number, sizeof number, "10:26:01:02:%02d:%04d", i / 1000, i % 1000);
+        wkb = square_wkb(g, x, y, &len);
+        memset(&p, 0, sizeof p);
+        p.number = number;
+        p.declared_area_m2 = NAN;
+        p.area_m2 = p.geodesic_area_m2 = 400;
+        p.valid_from = "2020-01-01T00:00:00Z";
+        p.operation = "load";
+        p.wkb_cad = p.wkb_3857 = wkb;
+        p.wkb_cad_len = p.wkb_3857_len = len;
+        assert_int_equal(kd_store_parcel_insert(st, &p, &id, &err), KD_OK);
+        free(wkb);
+    }
+    assert_int_equal(kd_store_commit(st, &err), KD_OK);
+    /* queries through the index agree with a scan */
+    for (k = 0; k < 50; k++) {
+        double box[4];
+        struct box_count c = {0};
+        char sql[256];
+        sqlite3_int64 expect;
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        box[0] = 523000 + (double)(seed >> 40) / 16777216.0 * 5000;
+        box[1] = 4573000 + (double)((seed >> 16) & 0xffffff) / 16777216.0 * 5000;
+        box[2] = box[0] + 300;
+        box[3] = box[1] + 200;
+        assert_int_equal(kd_store_parcels_in_box(st, box, 0, count_cb, &c, &err), KD_OK);
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM parcels WHERE MbrMinX(geom_cad) <= %.6f AND "
+                 "MbrMaxX(geom_cad) >= %.6f AND MbrMinY(geom_cad) <= %.6f AND "
+                 "MbrMaxY(geom_cad) >= %.6f",
+                 box[2], box[0], box[3], box[1]);
+        sqlite3_enable_load_extension(db, 1);
+        assert_int_equal(sqlite3_exec(db, "SELECT load_extension('mod_spatialite')", NULL,
+                                      NULL, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+        expect = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+        assert_int_equal(c.n, expect);
+    }
+    kd_store_close(st);
+    /* SQLite's own structural check of both indexes */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT rtreecheck('idx_parcels_geom_cad') || ' ' || "
+                                        "rtreecheck('idx_parcels_geom_3857')",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok ok");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    kd_geo_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_store_open_refuses_newer_schema),
         cmocka_unit_test(test_store_open_migrates_schema_1),
         cmocka_unit_test(test_store_parcel_versions_and_as_of),
+        cmocka_unit_test(test_store_bulk_index_matches_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
