@@ -68,7 +68,8 @@ void kd_buf_reset(struct kd_buf *b);
 void kd_buf_add(struct kd_buf *b, const void *p, size_t n);
 void kd_buf_adds(struct kd_buf *b, const char *s);
 void kd_buf_addf(struct kd_buf *b, const char *fmt, ...) KD_PRINTF(2, 3);
-/* Appends s as a JSON string literal, with quotes. */
+/* Appends s as a JSON string literal, with quotes; bytes that are not valid UTF-8 become
+ * U+FFFD, so the output is always valid JSON. */
 void kd_buf_add_json_str(struct kd_buf *b, const char *s);
 /* Appends a double with a fixed number of decimals, trailing zeros kept ("12.50"). */
 void kd_buf_add_fixed(struct kd_buf *b, double v, int decimals);

@@ -80,7 +80,9 @@ enum kd_code kd_xform_points(struct kd_xform *xf, int inverse, double *x, double
 /* Transforms every coordinate of a WKB geometry in place. */
 enum kd_code kd_xform_wkb(struct kd_xform *xf, int inverse, unsigned char *wkb, size_t len,
                           struct kd_err *err) KD_WUR;
-/* Transforms a box with densified edges (proj_trans_bounds). */
+/* Transforms a box (W,S,E,N) with its edges sampled at 21 points each: the box of the
+ * transformed outline. Errors: KD_EINVAL "op.box" (empty or not finite), KD_EGEO
+ * "op.failed" (a point outside the operation's domain). */
 enum kd_code kd_xform_box(struct kd_xform *xf, int inverse, const double in[4], double out[4],
                           struct kd_err *err) KD_WUR;
 

@@ -30,6 +30,7 @@ enum kd_reason {
     KD_R_UNKNOWN_PARCEL,    /* rights: no live parcel with that number */
     KD_R_UNKNOWN_PARTY,     /* rights: no party with that PINFL/STIR */
     KD_R_CONFLICT,          /* contradicts what the register holds */
+    KD_R_FIELD_TOO_LONG,    /* a text longer than the register keeps (never cut) */
     KD_R_COUNT
 };
 const char *kd_reason_name(enum kd_reason r);

@@ -282,7 +282,7 @@ enum kd_code kd_parcel_index_point(struct kd_parcel_index *idx, double x, double
 
     out->n = 0;
     /* GEOS 3.11 has no prepared predicate on bare x,y: one point per query (measured in
-     * docs/lookup.md: a small part of the cost) */
+     * docs/cli.md, "kadastr lookup": a small part of the cost) */
     pt = GEOSGeom_createPointFromXY_r(idx->h, x, y);
     if (!pt)
         return geos_failed(idx, err);

@@ -79,6 +79,31 @@ void kd_buf_addf(struct kd_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one (overlong forms,
+ * surrogates and code points above U+10FFFF are not valid). */
+static size_t utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF)
+        return (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return 0;
+        if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0))
+            return 0;
+        return 3;
+    }
+    if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+            return 0;
+        if ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
 void kd_buf_add_json_str(struct kd_buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -86,11 +111,25 @@ void kd_buf_add_json_str(struct kd_buf *b, const char *s)
     const unsigned char *run = p;
 
     kd_buf_add(b, "\"", 1);
-    for (; *p; p++) {
+    while (*p) {
         char esc[6];
-        size_t n = 2;
-        if (*p >= 0x20 && *p != '"' && *p != '\\')
+        size_t n = 2, k;
+        if (*p >= 0x80) {
+            /* valid UTF-8 passes; anything else becomes U+FFFD so the output stays JSON */
+            k = utf8_len(p);
+            if (k) {
+                p += k;
+                continue;
+            }
+            kd_buf_add(b, run, (size_t)(p - run));
+            kd_buf_add(b, "\xEF\xBF\xBD", 3);
+            run = ++p;
             continue;
+        }
+        if (*p >= 0x20 && *p != '"' && *p != '\\') {
+            p++;
+            continue;
+        }
         kd_buf_add(b, run, (size_t)(p - run));
         esc[0] = '\\';
         switch (*p) {
@@ -119,7 +158,7 @@ void kd_buf_add_json_str(struct kd_buf *b, const char *s)
             break;
         }
         kd_buf_add(b, esc, n);
-        run = p + 1;
+        run = ++p;
     }
     kd_buf_add(b, run, (size_t)(p - run));
     kd_buf_add(b, "\"", 1);

@@ -391,11 +391,34 @@ enum kd_code kd_xform_wkb(struct kd_xform *xf, int inverse, unsigned char *wkb, 
 enum kd_code kd_xform_box(struct kd_xform *xf, int inverse, const double in[4], double out[4],
                           struct kd_err *err)
 {
-    if (!proj_trans_bounds(xf->g->proj, xf->op, inverse ? PJ_INV : PJ_FWD, in[0], in[1], in[2],
-                           in[3], &out[0], &out[1], &out[2], &out[3], 21))
-        return kd_err_set(err, KD_EGEO, "op.failed",
-                          "the box %.6f,%.6f,%.6f,%.6f cannot be transformed", in[0], in[1],
-                          in[2], in[3]);
+    /* each edge sampled at 21 points (proj_trans_bounds needs an operation that knows its
+     * CRSs, which a stored pipeline does not) */
+    enum { PER = 20, N = 4 * PER };
+    double x[N], y[N], w = in[0], s = in[1], e = in[2], n = in[3];
+    int i;
+
+    if (!(w <= e) || !(s <= n) || !isfinite(w) || !isfinite(s) || !isfinite(e) ||
+        !isfinite(n))
+        return kd_err_set(err, KD_EINVAL, "op.box", "the box %g,%g,%g,%g is empty or not finite",
+                          w, s, e, n);
+    for (i = 0; i < PER; i++) {
+        double t = (double)i / PER;
+        /* (1-t)a + tb never overflows, unlike a + t(b-a) */
+        x[i] = (1 - t) * w + t * e, y[i] = s;
+        x[PER + i] = e, y[PER + i] = (1 - t) * s + t * n;
+        x[2 * PER + i] = (1 - t) * e + t * w, y[2 * PER + i] = n;
+        x[3 * PER + i] = w, y[3 * PER + i] = (1 - t) * n + t * s;
+    }
+    if (kd_xform_points(xf, inverse, x, y, N, err))
+        return err->code;
+    out[0] = out[1] = INFINITY;
+    out[2] = out[3] = -INFINITY;
+    for (i = 0; i < N; i++) {
+        out[0] = fmin(out[0], x[i]);
+        out[1] = fmin(out[1], y[i]);
+        out[2] = fmax(out[2], x[i]);
+        out[3] = fmax(out[3], y[i]);
+    }
     return KD_OK;
 }
 

@@ -63,6 +63,8 @@ void kd_mapping_fini(struct kd_mapping *m);
 /* A field of one layer resolved against a source layer's definition. */
 struct field_bind {
     int idx;             /* source field index, -1 when absent */
+    int alt;             /* cadastral_number without a mapping: the "id" field, read when
+                            idx gives nothing (-1 when absent) */
     const struct field_spec *spec;
     char val[1024];      /* the last value read (GDAL's own string is overwritten by the
                             next numeric field read of the feature) */
@@ -76,6 +78,12 @@ enum kd_code kd_mapping_bind(const struct kd_mapping *m, OGRFeatureDefnH defn,
  * is a date/time type (a cut number, GDAL issue 6351). */
 const char *kd_mapping_value(struct field_bind bind[F_COUNT], enum kd_field f, OGRFeatureH feat,
                              int *is_date_typed);
+
+/* Is the value of one of the fields fs[0..n) longer than the register keeps? OUT which,
+ * len: the first such field and its length in bytes. */
+int kd_mapping_too_long(struct field_bind bind[F_COUNT], OGRFeatureH feat, const enum kd_field *fs,
+                        size_t n, enum kd_field *which, size_t *len);
+size_t kd_field_max(enum kd_field f);
 
 /* A source on the command line, opened: the dataset and the path GDAL opened, plus the
  * temporary directory of an extracted archive (removed by kd_source_close). */

@@ -20,7 +20,8 @@
 static const char *const reason_names[KD_R_COUNT] = {
     "null_geometry", "wrong_type",   "invalid_geometry", "missing_number", "bad_number",
     "duplicate_number", "bad_declared_area", "missing_code", "missing_field", "bad_party_id",
-    "bad_share",     "bad_date",     "unknown_parcel",   "unknown_party",  "conflict"};
+    "bad_share",     "bad_date",     "unknown_parcel",   "unknown_party",  "conflict",
+    "field_too_long"};
 
 const char *kd_reason_name(enum kd_reason r)
 {
@@ -406,7 +407,9 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
     struct kd_err e2;
     double declared = 0;
     uint64_t hash;
-    int have_old = 0, declared_ok, i;
+    int have_old = 0, declared_ok, too_long, i;
+    enum kd_field long_field = F_ADDRESS;
+    size_t long_len = 0;
     int64_t id;
     enum kd_code rc;
 
@@ -426,7 +429,11 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
     for (i = 0; i < 4; i++)
         hash = kd_hash64(hash, attrs[i], strlen(attrs[i]) + 1);
     declared_ok = parse_area_value(declared_s, &declared) == 0 && !(declared <= 0);
-    if (declared_ok) {
+    {
+        static const enum kd_field text[] = {F_LAND_CATEGORY, F_LAND_USE, F_ADDRESS};
+        too_long = kd_mapping_too_long(bind, feat, text, 3, &long_field, &long_len);
+    }
+    if (declared_ok && !too_long) {
         /* optimistic: most numbers are new, and the live-number index says when not */
         struct kd_parcel_new pn = {number, attrs[0][0] ? attrs[0] : NULL,
                                    attrs[1][0] ? attrs[1] : NULL, attrs[2][0] ? attrs[2] : NULL,
@@ -443,8 +450,8 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
             goto out;
         }
     }
-    /* the number is live already (or the declared area is bad, and a live duplicate is
-     * the earlier reason) */
+    /* the number is live already (or an attribute is bad, and a live duplicate is the
+     * earlier reason) */
     kd_err_init(&e2);
     rc = kd_store_parcel_get(L->st, number, NULL, 0, &old, &e2);
     if (rc == KD_OK) {
@@ -470,6 +477,12 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
         kd_snprintf(msg, sizeof msg, "declared area '%s' is not a positive number of m²",
                     declared_s);
         rc = reject(L, KD_R_BAD_DECLARED_AREA, raw, NULL, cad, cad_len, msg, err);
+        goto out;
+    }
+    if (too_long) {
+        kd_snprintf(msg, sizeof msg, "%s has %zu bytes; the register keeps at most %zu",
+                    kd_field_name(long_field), long_len, kd_field_max(long_field));
+        rc = reject(L, KD_R_FIELD_TOO_LONG, raw, NULL, cad, cad_len, msg, err);
         goto out;
     }
     if (!have_old) {
@@ -639,6 +652,18 @@ static enum kd_code area_feature(struct loader *L, OGRFeatureH feat,
         reason = KD_R_MISSING_CODE;
         kd_snprintf(msg, sizeof msg, "the feature has no %s", kd_field_name(fcode));
     }
+    if (reason < 0) {
+        const enum kd_field text[] = {fcode, fcode + 1, fcode + 2,
+                                      layer == KD_LAYER_ZONES ? F_PERMITTED_USES : F_PARENT_CODE};
+        enum kd_field which;
+        size_t len;
+        if (kd_mapping_too_long(bind, feat, text, layer == KD_LAYER_RESTRICTIONS ? 3 : 4, &which,
+                                &len)) {
+            reason = KD_R_FIELD_TOO_LONG;
+            kd_snprintf(msg, sizeof msg, "%s has %zu bytes; the register keeps at most %zu",
+                        kd_field_name(which), len, kd_field_max(which));
+        }
+    }
     if (reason >= 0) {
         rc = reject(L, (enum kd_reason)reason, code, loc, wkb, wkb_len, msg, err);
         goto out;
@@ -714,6 +739,11 @@ static enum kd_code party_feature(struct loader *L, OGRFeatureH feat,
         kd_snprintf(msg, sizeof msg, "the party has no %s", !pid[0] ? "party_id" : "name");
         return reject(L, KD_R_MISSING_FIELD, pid, NULL, NULL, 0, msg, err);
     }
+    if (strlen(name) > kd_field_max(F_NAME)) {
+        kd_snprintf(msg, sizeof msg, "name has %zu bytes; the register keeps at most %zu",
+                    strlen(name), kd_field_max(F_NAME));
+        return reject(L, KD_R_FIELD_TOO_LONG, pid, NULL, NULL, 0, msg, err);
+    }
     if (strlen(pid) == 14) {
         chk = kd_pinfl_check(pid);
         if (chk == 1) {
@@ -782,6 +812,16 @@ static enum kd_code right_feature(struct loader *L, OGRFeatureH feat,
     }
     if (kd_frac_parse(share, &r.share, &e2))
         return reject(L, KD_R_BAD_SHARE, raw, NULL, NULL, 0, e2.msg, err);
+    {
+        static const enum kd_field text[] = {F_RIGHT_KIND, F_DOCUMENT};
+        enum kd_field which;
+        size_t len;
+        if (kd_mapping_too_long(bind, feat, text, 2, &which, &len)) {
+            kd_snprintf(msg, sizeof msg, "%s has %zu bytes; the register keeps at most %zu",
+                        kd_field_name(which), len, kd_field_max(which));
+            return reject(L, KD_R_FIELD_TOO_LONG, raw, NULL, NULL, 0, msg, err);
+        }
+    }
     if (check_date(kd_mapping_value(bind, F_DOCUMENT_DATE, feat, NULL), r.document_date,
                    L->now) ||
         check_date(kd_mapping_value(bind, F_REGISTERED_ON, feat, NULL), r.registered_on,
@@ -868,14 +908,15 @@ static enum kd_code bind_layer(struct loader *L, OGRLayerH lyr, struct field_bin
         return rc;
     for (f = 0; f < F_COUNT; f++) {
         OGRFieldType t;
-        if (bind[f].idx < 0 || f == F_DOCUMENT_DATE || f == F_REGISTERED_ON)
+        int idx = bind[f].idx >= 0 ? bind[f].idx : bind[f].alt;
+        if (idx < 0 || f == F_DOCUMENT_DATE || f == F_REGISTERED_ON)
             continue;
-        t = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, bind[f].idx));
+        t = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, idx));
         if (t == OFTDate || t == OFTTime || t == OFTDateTime) {
             kd_err_set(err, KD_EINVAL, "load.cut_number",
                        "field '%s' (for %s) arrives as a %s: GDAL has already cut values such "
                        "as 10:26:01:02:03:0045 to 10:26:01",
-                       OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, bind[f].idx)),
+                       OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, idx)),
                        kd_field_name((enum kd_field)f), OGR_GetFieldTypeName(t));
             kd_err_hint(err, "convert the source to GeoJSON, GeoPackage or CSV (whose readers "
                              "keep text), e.g. ogr2ogr -f GPKG out.gpkg SOURCE");

@@ -36,6 +36,40 @@ static const char *const field_names[F_COUNT] = {
     [F_REGISTERED_ON] = "registered_on",
 };
 
+/* The longest value the register keeps per field, in bytes (the store's record sizes less
+ * the terminator): longer values are rejected, never cut. */
+static const size_t field_max[F_COUNT] = {
+    [F_CADASTRAL_NUMBER] = 63, [F_DECLARED_AREA] = 63,      [F_LAND_CATEGORY] = 63,
+    [F_LAND_USE] = 63,         [F_ADDRESS] = 255,           [F_ZONE_CODE] = 127,
+    [F_ZONE_KIND] = 63,        [F_ZONE_NAME] = 255,         [F_PERMITTED_USES] = 511,
+    [F_RESTRICTION_CODE] = 127, [F_RESTRICTION_KIND] = 63,  [F_RESTRICTION_NAME] = 255,
+    [F_ADMIN_CODE] = 127,      [F_ADMIN_LEVEL] = 63,        [F_ADMIN_NAME] = 255,
+    [F_PARENT_CODE] = 511,     [F_PARTY_ID] = 15,           [F_PARTY_KIND] = 15,
+    [F_NAME] = 255,            [F_RIGHT_KIND] = 47,         [F_SHARE] = 31,
+    [F_DOCUMENT] = 255,        [F_DOCUMENT_DATE] = 31,      [F_REGISTERED_ON] = 31,
+};
+
+int kd_mapping_too_long(struct field_bind bind[F_COUNT], OGRFeatureH feat, const enum kd_field *fs,
+                        size_t n, enum kd_field *which, size_t *len)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        size_t k = strlen(kd_mapping_value(bind, fs[i], feat, NULL));
+        if (k > field_max[fs[i]]) {
+            *which = fs[i];
+            *len = k;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+size_t kd_field_max(enum kd_field f)
+{
+    return (unsigned)f < F_COUNT ? field_max[f] : 0;
+}
+
 const char *kd_field_name(enum kd_field f)
 {
     return (unsigned)f < F_COUNT ? field_names[f] : "?";
@@ -161,6 +195,11 @@ enum kd_code kd_mapping_bind(const struct kd_mapping *m, OGRFeatureDefnH defn,
         const char *name = fs->source ? fs->source : (fs->constant ? NULL : field_names[f]);
         bind[f].spec = fs;
         bind[f].idx = name ? OGR_FD_GetFieldIndex(defn, name) : -1;
+        /* a GeoJSON written with the number as its feature id (kadastr export does this so
+         * that GDAL clients read it intact) gives it back as the field "id" */
+        bind[f].alt = f == F_CADASTRAL_NUMBER && !fs->source && !fs->constant
+                          ? OGR_FD_GetFieldIndex(defn, "id")
+                          : -1;
         if (fs->source && bind[f].idx < 0) {
             char have[200] = "";
             int i, n = OGR_FD_GetFieldCount(defn);
@@ -196,6 +235,8 @@ const char *kd_mapping_value(struct field_bind bind[F_COUNT], enum kd_field f, O
             *is_date_typed = t == OFTDate || t == OFTTime || t == OFTDateTime;
         v = OGR_F_GetFieldAsString(feat, b->idx);
     }
+    if (!v[0] && b->alt >= 0 && OGR_F_IsFieldSetAndNotNull(feat, b->alt))
+        v = OGR_F_GetFieldAsString(feat, b->alt);
     if (b->spec && b->spec->map && v[0]) {
         json_object *to;
         if (json_object_object_get_ex(b->spec->map, v, &to))

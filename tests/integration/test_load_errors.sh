@@ -85,6 +85,22 @@ expect_eq "versions kept" 2 "$(sqlite3 uz.sqlite "SELECT count(*) FROM parcels W
 expect_eq "one live version" 1 "$(sqlite3 uz.sqlite "SELECT count(*) FROM parcels WHERE number='10:26:01:02:03:0045' AND valid_to IS NULL")"
 expect_eq "lineage" "replaces" "$(sqlite3 uz.sqlite "SELECT kind FROM parcel_lineage")"
 
+# a text longer than the register keeps is rejected, never cut; a GeoJSON whose features
+# carry the number as their id (as kadastr export writes it) loads without a mapping
+long=$(printf 'x%.0s' $(seq 1 300))
+cat > long.geojson <<JSON
+{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"cadastral_number":"10:26:01:02:03:0070","address":"$long"},
+ "geometry":{"type":"Polygon","coordinates":[[[69.2850,41.3110],[69.2852,41.3110],[69.2852,41.3112],[69.2850,41.3112],[69.2850,41.3110]]]}},
+{"type":"Feature","id":"10:26:01:02:03:0071","properties":{"land_use":"park"},
+ "geometry":{"type":"Polygon","coordinates":[[[69.2860,41.3110],[69.2862,41.3110],[69.2862,41.3112],[69.2860,41.3112],[69.2860,41.3110]]]}}
+]}
+JSON
+run "$KADASTR" load uz.sqlite long.geojson --as parcels --rejects long-rejects.gpkg --json
+expect_eq "long field rejected" 1 "$(jget "$out" rejected_by_reason.field_too_long)"
+expect_eq "number from id" 1 "$(sqlite3 uz.sqlite "SELECT count(*) FROM parcels WHERE number = '10:26:01:02:03:0071' AND land_use = 'park'")"
+expect_contains "long field message" "address has 300 bytes" "$(ogrinfo -ro -al -q long-rejects.gpkg | grep message)"
+
 # a cut number: TopoJSON has no DATE_AS_STRING and types such strings as times: refused
 cat > cut.topojson <<'JSON'
 {"type":"Topology","objects":{"parcels":{"type":"GeometryCollection","geometries":[

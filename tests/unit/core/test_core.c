@@ -155,6 +155,21 @@ static void test_buf_json_escapes(void **state)
     kd_buf_fini(&b);
 }
 
+static void test_buf_json_str_replaces_invalid_utf8(void **state)
+{
+    struct kd_buf b;
+
+    (void)state;
+    kd_buf_init(&b);
+    /* valid Uzbek Cyrillic and Latin pass; a lone 0xFF, a cut sequence, an overlong '/'
+     * and a surrogate become U+FFFD */
+    kd_buf_add_json_str(&b, "\xd0\x9e\xd0\xb7 o\xca\xbbzbek \xff|\xd0|\xc0\xaf|\xed\xa0\x80");
+    assert_false(b.failed);
+    assert_string_equal(b.data, "\"\xd0\x9e\xd0\xb7 o\xca\xbbzbek \xef\xbf\xbd|\xef\xbf\xbd|"
+                                "\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+    kd_buf_fini(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_time_parse_normalizes),
         cmocka_unit_test(test_err_first_error_wins_and_where_nests),
         cmocka_unit_test(test_buf_json_escapes),
+        cmocka_unit_test(test_buf_json_str_replaces_invalid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

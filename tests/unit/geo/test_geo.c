@@ -175,6 +175,23 @@ static void test_wkb_box_and_malformed(void **state)
     assert_string_equal(err.key, "wkb.malformed");
 }
 
+static void test_xform_box_between_utm_zones(void **state)
+{
+    struct kd_xform *xf = NULL;
+    struct kd_err err;
+    double in[4] = {1020000, 4580000, 1030000, 4590000}, out[4];
+
+    kd_err_init(&err);
+    /* UTM 41N -> 42N: a pipeline, for which proj_trans_bounds gives up */
+    assert_int_equal(kd_xform_epsg(*state, 32641, 32642, uzbekistan, &xf, &err), KD_OK);
+    assert_int_equal(kd_xform_box(xf, 0, in, out, &err), KD_OK);
+    assert_true(out[0] < out[2] && out[1] < out[3]);
+    assert_true(out[0] > 500000 && out[2] < 560000); /* 69.0 E is near 42N's centre */
+    assert_int_equal(kd_xform_box(xf, 0, (const double[4]){1, 2, 0, 3}, out, &err), KD_EINVAL);
+    assert_string_equal(err.key, "op.box");
+    kd_xform_free(xf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_crs_check_office_refuses_geographic_and_feet),
         cmocka_unit_test(test_geod_area_matches_closed_form),
         cmocka_unit_test(test_wkb_box_and_malformed),
+        cmocka_unit_test(test_xform_box_between_utm_zones),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
