@@ -6,9 +6,11 @@ kadastr=$1
 db=$2
 "$kadastr" info "$db"
 echo
-echo "\$ kadastr lookup $db --point 69.2797,41.3111     # what is at the centre of Tashkent?"
-"$kadastr" lookup "$db" --point 69.2797,41.3111 || true
-number=$("$kadastr" lookup "$db" --points - <<<"69.2797,41.3111" | cut -d, -f3 | cut -d';' -f1)
+box=69.2785,41.3100,69.2810,41.3120
+echo "\$ kadastr lookup $db --bbox $box     # parcels near the centre of Tashkent"
+near=$("$kadastr" lookup "$db" --bbox "$box")
+printf '%s\n' "$near" | sed -n '1,8p'
+number=$(printf '%s\n' "$near" | awk 'NR == 2 { print $1 }')
 if [ -n "$number" ]; then
   echo
   echo "\$ kadastr lookup $db --number $number"

@@ -116,4 +116,14 @@ enum kd_code kd_sample_gpkg_close(struct kd_sample_gpkg *g, struct kd_err *err) 
 /* Closes without committing and removes the file. Accepts NULL. */
 void kd_sample_gpkg_abort(struct kd_sample_gpkg *g);
 
+/* A sink writing into the register (st inside a write transaction) through kd_writer, as
+ * `load` does, reprojecting from EPSG:32642 to the office CRS when they differ. */
+struct kd_store;
+struct kd_geo;
+struct kd_sample_store;
+enum kd_code kd_sample_store_open(struct kd_store *st, struct kd_geo *g,
+                                  struct kd_sample_store **out, struct kd_err *err) KD_WUR;
+void kd_sample_store_sink(struct kd_sample_store *s, struct kd_sample_sink *sink);
+void kd_sample_store_close(struct kd_sample_store *s);
+
 #endif

@@ -10,6 +10,8 @@ static const struct kd_cli_command commands[] = {
     {"init", "create a new register database", kd_cli_init, kd_cli_init_help},
     {"load", "load survey data, zoning, restrictions, parties or rights", kd_cli_load,
      kd_cli_load_help},
+    {"sample", "generate a realistic sample region near Tashkent", kd_cli_sample,
+     kd_cli_sample_help},
     {"info", "summarize a register database", kd_cli_info, kd_cli_info_help},
     {"lookup", "find parcels by number, point, box; neighbours; history", kd_cli_lookup,
      kd_cli_lookup_help},
