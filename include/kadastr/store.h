@@ -64,9 +64,9 @@ int kd_store_schema_version_found(const struct kd_store *st);
 enum kd_code kd_store_begin(struct kd_store *st, struct kd_err *err) KD_WUR;
 enum kd_code kd_store_commit(struct kd_store *st, struct kd_err *err) KD_WUR;
 void kd_store_rollback(struct kd_store *st);
-/* Inside a write transaction: when the parcel indexes are empty (a first load), build them
- * in bulk when the transaction commits instead of row by row (several times faster for
- * large loads). Reads through the index in the meantime build it first. No-op otherwise. */
+/* Inside a write transaction: the geometry tables whose indexes are empty (a first load)
+ * get them built in bulk when the transaction commits instead of row by row (several times
+ * faster for large loads). Reads through an index in the meantime build it first. */
 enum kd_code kd_store_bulk_begin(struct kd_store *st, struct kd_err *err) KD_WUR;
 
 /* Free-form metadata (kd_meta table). get: KD_ENOTFOUND when absent; value is cut to size. */
@@ -314,5 +314,11 @@ enum kd_code kd_store_lineage_children(struct kd_store *st, int64_t id, kd_linea
  * by kind then party id. */
 enum kd_code kd_store_rights_at(struct kd_store *st, const char *number, const char *as_of,
                                 kd_right_cb cb, void *ud, struct kd_err *err) KD_WUR;
+/* Every right current at as_of (NULL: live), with its party, in one query: ordered by parcel
+ * number, then kind, then party id (each number's rights in kd_store_rights_at's order).
+ * For whole-layer passes (export), where a query per parcel would cost more than the
+ * export. */
+enum kd_code kd_store_rights_all_at(struct kd_store *st, const char *as_of, kd_right_cb cb,
+                                    void *ud, struct kd_err *err) KD_WUR;
 
 #endif

@@ -1199,7 +1199,7 @@ enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *a
     if (rc)
         goto out;
     in_tx = 1;
-    if (o->as == KD_LAYER_PARCELS) {
+    if (has_geometry(o->as)) {
         rc = kd_store_bulk_begin(st, err);
         if (rc)
             goto out;

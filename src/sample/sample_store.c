@@ -99,8 +99,8 @@ static enum kd_code put_area(struct kd_sample_store *s, enum kd_layer layer, con
                              const unsigned char *wkb, size_t len, struct kd_err *err)
 {
     struct kd_area_new a;
-    const unsigned char *w;
-    size_t n;
+    const unsigned char *w = NULL;
+    size_t n = 0;
     char now[32];
     enum kd_code rc = office_wkb(s, wkb, len, &w, &n, err);
 
@@ -177,8 +177,8 @@ static enum kd_code on_parcel(void *ud, const struct kd_sample_parcel *p, struct
 {
     struct kd_sample_store *s = ud;
     struct kd_parcel_new pn;
-    const unsigned char *w;
-    size_t n, i;
+    const unsigned char *w = NULL;
+    size_t n = 0, i;
     int64_t id;
     enum kd_code rc = office_wkb(s, p->wkb, p->wkb_len, &w, &n, err);
 

@@ -98,9 +98,11 @@ enum kd_code kd_store_area_insert(struct kd_store *st, const struct kd_area_new 
     }
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
-    if (!rc)
+    if (!rc && st->bulk[a->layer].active)
+        rc = kd_store_bulk_add(st, a->layer, aid, box_cad, box_3857, err);
+    else if (!rc)
         rc = kd_store_rtree_put(st, st->q_area_rtree[a->layer][0], aid, box_cad, err);
-    if (!rc)
+    if (!rc && !st->bulk[a->layer].active)
         rc = kd_store_rtree_put(st, st->q_area_rtree[a->layer][1], aid, box_3857, err);
     if (!rc && id)
         *id = aid;
@@ -226,6 +228,8 @@ enum kd_code kd_store_areas_in_box(struct kd_store *st, enum kd_layer layer, con
 
     if (area_cols(layer, &table, &kind, &extra))
         return bad_layer(layer, err);
+    if (kd_store_bulk_flush(st, (int)layer, err))
+        return err->code;
     q = st->q_area_box[layer];
     if (!q) {
         char sql[640];

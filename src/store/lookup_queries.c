@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reads the cadastre module's lookups need beyond the core parcel reads: the R*Tree box
- * query as of a date, lineage children, and rights as of a date. The live variants go to the
- * cached statements of parcels.c and parties.c; the as-of ones are prepared per call (they
- * serve history questions, not the hot path). */
+ * query as of a date, lineage children, rights as of a date, and every right of a moment in
+ * one ordered pass (export's summaries). The live variants of the first and third go to the
+ * cached statements of parcels.c and parties.c. The others are prepared per call: caching
+ * them needs slots in struct kd_store (store_int.h, store.c's close finalizes them), which
+ * this file does not own; a static cache here could not be finalized at close. They serve
+ * one-shot questions and one whole-layer pass, not a per-point hot path. */
 #include "store_int.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads PARCEL_COLS (+ WKB at column 13) as parcels.c's parcel_from_row does. */
+/* Reads PARCEL_COLS (+ WKB at column 13) as parcels.c's parcel_from_row does (static there,
+ * so repeated here; the column list itself is the shared PARCEL_COLS). */
 static enum kd_code row_parcel(sqlite3_stmt *q, int with_geom, struct kd_parcel *p,
                                struct kd_err *err)
 {
@@ -41,6 +45,51 @@ static enum kd_code row_parcel(sqlite3_stmt *q, int with_geom, struct kd_parcel 
         }
     }
     return KD_OK;
+}
+
+/* The columns of a right and its party, in Q_RIGHTS_OF's order (store.c); row_right reads
+ * them. */
+#define RIGHT_COLS                                                                                 \
+    "r.id, r.number, p.id, p.party_id, p.kind, p.name, r.kind, r.share_num, r.share_den, "        \
+    "r.document, r.document_date, r.registered_on, r.valid_from, r.valid_to"
+
+static void row_right(sqlite3_stmt *q, struct kd_right *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(q, 0);
+    kd_store_col_text(q, 1, r->number, sizeof r->number);
+    r->party.id = sqlite3_column_int64(q, 2);
+    kd_store_col_text(q, 3, r->party.party_id, sizeof r->party.party_id);
+    kd_store_col_text(q, 4, r->party.kind, sizeof r->party.kind);
+    kd_store_col_text(q, 5, r->party.name, sizeof r->party.name);
+    kd_store_col_text(q, 6, r->kind, sizeof r->kind);
+    r->share.num = sqlite3_column_int64(q, 7);
+    r->share.den = sqlite3_column_int64(q, 8);
+    kd_store_col_text(q, 9, r->document, sizeof r->document);
+    kd_store_col_text(q, 10, r->document_date, sizeof r->document_date);
+    kd_store_col_text(q, 11, r->registered_on, sizeof r->registered_on);
+    kd_store_col_text(q, 12, r->valid_from, sizeof r->valid_from);
+    kd_store_col_text(q, 13, r->valid_to, sizeof r->valid_to);
+}
+
+/* Steps q (prepared here) to the end, handing each right to cb; finalizes q. */
+static enum kd_code each_right(struct kd_store *st, sqlite3_stmt *q, kd_right_cb cb, void *ud,
+                               struct kd_err *err)
+{
+    struct kd_right r;
+    enum kd_code rc = KD_OK;
+    int s;
+
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        row_right(q, &r);
+        rc = cb(ud, &r, err);
+        if (rc)
+            break;
+    }
+    if (!rc && s != SQLITE_DONE)
+        rc = kd_store_fail(st, "store.query", "reading rights failed", err);
+    sqlite3_finalize(q);
+    return rc;
 }
 
 enum kd_code kd_store_parcels_in_box_at(struct kd_store *st, const double box[4], const char *as_of,
@@ -124,46 +173,37 @@ enum kd_code kd_store_rights_at(struct kd_store *st, const char *number, const c
                                 kd_right_cb cb, void *ud, struct kd_err *err)
 {
     sqlite3_stmt *q;
-    struct kd_right r;
-    enum kd_code rc = KD_OK;
-    int s;
 
     if (!as_of)
         return kd_store_rights_of(st, number, cb, ud, err);
-    q = kd_store_prepare(
-        st,
-        "SELECT r.id, r.number, p.id, p.party_id, p.kind, p.name, r.kind, r.share_num, "
-        "r.share_den, r.document, r.document_date, r.registered_on, r.valid_from, r.valid_to "
-        "FROM rights r JOIN parties p ON p.id = r.party WHERE r.number = ?1 "
-        "AND r.valid_from <= ?2 AND (r.valid_to IS NULL OR r.valid_to > ?2) "
-        "ORDER BY r.kind, p.party_id",
-        err);
+    q = kd_store_prepare(st,
+                         "SELECT " RIGHT_COLS " FROM rights r JOIN parties p ON p.id = r.party "
+                         "WHERE r.number = ?1 AND r.valid_from <= ?2 AND (r.valid_to IS NULL OR "
+                         "r.valid_to > ?2) ORDER BY r.kind, p.party_id",
+                         err);
     if (!q)
         return err->code;
     sqlite3_bind_text(q, 1, number, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, as_of, -1, SQLITE_STATIC);
-    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
-        memset(&r, 0, sizeof r);
-        r.id = sqlite3_column_int64(q, 0);
-        kd_store_col_text(q, 1, r.number, sizeof r.number);
-        r.party.id = sqlite3_column_int64(q, 2);
-        kd_store_col_text(q, 3, r.party.party_id, sizeof r.party.party_id);
-        kd_store_col_text(q, 4, r.party.kind, sizeof r.party.kind);
-        kd_store_col_text(q, 5, r.party.name, sizeof r.party.name);
-        kd_store_col_text(q, 6, r.kind, sizeof r.kind);
-        r.share.num = sqlite3_column_int64(q, 7);
-        r.share.den = sqlite3_column_int64(q, 8);
-        kd_store_col_text(q, 9, r.document, sizeof r.document);
-        kd_store_col_text(q, 10, r.document_date, sizeof r.document_date);
-        kd_store_col_text(q, 11, r.registered_on, sizeof r.registered_on);
-        kd_store_col_text(q, 12, r.valid_from, sizeof r.valid_from);
-        kd_store_col_text(q, 13, r.valid_to, sizeof r.valid_to);
-        rc = cb(ud, &r, err);
-        if (rc)
-            break;
-    }
-    if (!rc && s != SQLITE_DONE)
-        rc = kd_store_fail(st, "store.query", "reading rights failed", err);
-    sqlite3_finalize(q);
-    return rc;
+    return each_right(st, q, cb, ud, err);
+}
+
+enum kd_code kd_store_rights_all_at(struct kd_store *st, const char *as_of, kd_right_cb cb,
+                                    void *ud, struct kd_err *err)
+{
+    /* one pass and one sort, instead of a statement per parcel: ?1 NULL selects the live
+     * rights, else those current at ?1 */
+    sqlite3_stmt *q = kd_store_prepare(
+        st,
+        "SELECT " RIGHT_COLS " FROM rights r JOIN parties p ON p.id = r.party "
+        "WHERE CASE WHEN ?1 IS NULL THEN r.valid_to IS NULL "
+        "ELSE r.valid_from <= ?1 AND (r.valid_to IS NULL OR r.valid_to > ?1) END "
+        "ORDER BY r.number, r.kind, p.party_id",
+        err);
+
+    if (!q)
+        return err->code;
+    if (as_of)
+        sqlite3_bind_text(q, 1, as_of, -1, SQLITE_STATIC);
+    return each_right(st, q, cb, ud, err);
 }

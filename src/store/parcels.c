@@ -70,8 +70,8 @@ enum kd_code kd_store_parcel_insert(struct kd_store *st, const struct kd_parcel_
     sqlite3_reset(q);
     if (rc)
         return rc;
-    if (st->bulk.active) {
-        rc = kd_store_bulk_add(st, pid, box_cad, box_3857, err);
+    if (st->bulk[KD_LAYER_PARCELS].active) {
+        rc = kd_store_bulk_add(st, KD_LAYER_PARCELS, pid, box_cad, box_3857, err);
         if (!rc && id)
             *id = pid;
         return rc;
@@ -261,7 +261,7 @@ enum kd_code kd_store_parcels_in_box(struct kd_store *st, const double box[4], i
     sqlite3_stmt *q;
     int i;
 
-    if (kd_store_bulk_flush(st, err))
+    if (kd_store_bulk_flush(st, KD_LAYER_PARCELS, err))
         return err->code;
     q = kd_store_stmt(st, with_geom ? Q_PARCEL_BOX_G : Q_PARCEL_BOX, err);
     if (!q)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Bulk-built R*Trees. An SQLite R*Tree insert costs ~6 µs (choose a leaf, split, adjust the
  * path: node blobs written through SQL), two per parcel; a first load of a million parcels
- * spent most of its time there. When a write transaction starts on an empty parcel index,
+ * spent most of its time there. When a write transaction starts on a table whose indexes
+ * are empty,
  * the store collects the boxes instead and, before COMMIT, packs them with Sort-Tile-
  * Recursive into full nodes and writes SQLite's own shadow tables (%_node, %_rowid,
  * %_parent) in the format of ext/rtree/rtree.c: a node is a 2-byte depth (root only), a
@@ -234,30 +235,42 @@ out:
     return rc;
 }
 
+static const char *const bulk_tables[KD_N_LAYERS] = {
+    [KD_LAYER_PARCELS] = "parcels",
+    [KD_LAYER_ZONES] = "zones",
+    [KD_LAYER_RESTRICTIONS] = "restrictions",
+    [KD_LAYER_ADMIN_UNITS] = "admin_units",
+};
+
 enum kd_code kd_store_bulk_begin(struct kd_store *st, struct kd_err *err)
 {
+    char sql[256];
     sqlite3_stmt *q;
-    int empty = 0;
+    int l;
 
-    if (st->bulk.active)
-        return KD_OK;
-    q = kd_store_prepare(st, "SELECT NOT EXISTS (SELECT 1 FROM idx_parcels_geom_cad_rowid) "
-                             "AND NOT EXISTS (SELECT 1 FROM idx_parcels_geom_3857_rowid)",
-                         err);
-    if (!q)
-        return err->code;
-    if (sqlite3_step(q) == SQLITE_ROW)
-        empty = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    st->bulk.active = empty;
-    st->bulk.n = 0;
+    for (l = 0; l < KD_N_LAYERS; l++) {
+        struct kd_store_bulk *b = &st->bulk[l];
+        if (!bulk_tables[l] || b->active)
+            continue;
+        snprintf(sql, sizeof sql,
+                 "SELECT NOT EXISTS (SELECT 1 FROM \"idx_%s_geom_cad_rowid\") "
+                 "AND NOT EXISTS (SELECT 1 FROM \"idx_%s_geom_3857_rowid\")",
+                 bulk_tables[l], bulk_tables[l]);
+        q = kd_store_prepare(st, sql, err);
+        if (!q)
+            return err->code;
+        b->active = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
+        b->n = 0;
+        sqlite3_finalize(q);
+    }
     return KD_OK;
 }
 
-enum kd_code kd_store_bulk_add(struct kd_store *st, int64_t id, const double box_cad[4],
-                               const double box_3857[4], struct kd_err *err)
+enum kd_code kd_store_bulk_add(struct kd_store *st, enum kd_layer layer, int64_t id,
+                               const double box_cad[4], const double box_3857[4],
+                               struct kd_err *err)
 {
-    struct kd_store_bulk *b = &st->bulk;
+    struct kd_store_bulk *b = &st->bulk[layer];
 
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 4096;
@@ -282,25 +295,50 @@ enum kd_code kd_store_bulk_add(struct kd_store *st, int64_t id, const double box
     return KD_OK;
 }
 
-enum kd_code kd_store_bulk_flush(struct kd_store *st, struct kd_err *err)
+enum kd_code kd_store_bulk_flush(struct kd_store *st, int layer, struct kd_err *err)
 {
-    struct kd_store_bulk *b = &st->bulk;
-    enum kd_code rc;
+    char name[64];
+    enum kd_code rc = KD_OK;
+    int l;
 
-    if (!b->active)
-        return KD_OK;
-    b->active = 0;
-    rc = bulk_write(st, "idx_parcels_geom_cad", b->ids, b->box_cad, b->n, err);
-    if (!rc)
-        rc = bulk_write(st, "idx_parcels_geom_3857", b->ids, b->box_3857, b->n, err);
-    b->n = 0;
+    for (l = 0; l < KD_N_LAYERS && !rc; l++) {
+        struct kd_store_bulk *b = &st->bulk[l];
+        if (!b->active || (layer >= 0 && l != layer))
+            continue;
+        /* nothing gathered: the index is still empty, which is what a read must see */
+        if (b->n == 0 && layer >= 0)
+            continue;
+        b->active = 0;
+        if (b->n == 0)
+            continue;
+        snprintf(name, sizeof name, "idx_%s_geom_cad", bulk_tables[l]);
+        rc = bulk_write(st, name, b->ids, b->box_cad, b->n, err);
+        snprintf(name, sizeof name, "idx_%s_geom_3857", bulk_tables[l]);
+        if (!rc)
+            rc = bulk_write(st, name, b->ids, b->box_3857, b->n, err);
+        b->n = 0;
+    }
     return rc;
+}
+
+void kd_store_bulk_cancel(struct kd_store *st)
+{
+    int l;
+
+    for (l = 0; l < KD_N_LAYERS; l++) {
+        st->bulk[l].active = 0;
+        st->bulk[l].n = 0;
+    }
 }
 
 void kd_store_bulk_fini(struct kd_store *st)
 {
-    free(st->bulk.ids);
-    free(st->bulk.box_cad);
-    free(st->bulk.box_3857);
-    memset(&st->bulk, 0, sizeof st->bulk);
+    int l;
+
+    for (l = 0; l < KD_N_LAYERS; l++) {
+        free(st->bulk[l].ids);
+        free(st->bulk[l].box_cad);
+        free(st->bulk[l].box_3857);
+    }
+    memset(st->bulk, 0, sizeof st->bulk);
 }

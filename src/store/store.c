@@ -363,7 +363,7 @@ enum kd_code kd_store_begin(struct kd_store *st, struct kd_err *err)
 
 enum kd_code kd_store_commit(struct kd_store *st, struct kd_err *err)
 {
-    enum kd_code rc = kd_store_bulk_flush(st, err);
+    enum kd_code rc = kd_store_bulk_flush(st, -1, err);
 
     return rc ? rc : kd_store_exec(st, "COMMIT", err);
 }
@@ -372,8 +372,7 @@ void kd_store_rollback(struct kd_store *st)
 {
     if (!st)
         return;
-    st->bulk.active = 0;
-    st->bulk.n = 0;
+    kd_store_bulk_cancel(st);
     if (st->db && !sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }

@@ -68,7 +68,7 @@ struct kd_store {
     sqlite3_stmt *q_area_box[KD_N_LAYERS];
     sqlite3_stmt *q_area_rtree[KD_N_LAYERS][2];
     struct kd_buf blob_cad, blob_3857; /* reused for every insert */
-    struct kd_store_bulk bulk;
+    struct kd_store_bulk bulk[KD_N_LAYERS]; /* geometry layers only */
 };
 
 /* Returns the prepared statement id (reset, bindings cleared), or NULL with err set. */
@@ -97,11 +97,14 @@ enum kd_code kd_store_geoms_bind(struct kd_store *st, sqlite3_stmt *q, int col_c
 enum kd_code kd_store_rtree_put(struct kd_store *st, sqlite3_stmt *q, int64_t id,
                                 const double box[4], struct kd_err *err);
 
-/* rtree_bulk.c: gather a parcel's boxes while bulk mode is on; write both parcel R*Trees
+/* rtree_bulk.c: gather a row's boxes while its layer is in bulk mode; write the R*Trees
  * (before COMMIT, or before anything reads them). */
-enum kd_code kd_store_bulk_add(struct kd_store *st, int64_t id, const double box_cad[4],
-                               const double box_3857[4], struct kd_err *err);
-enum kd_code kd_store_bulk_flush(struct kd_store *st, struct kd_err *err);
+enum kd_code kd_store_bulk_add(struct kd_store *st, enum kd_layer layer, int64_t id,
+                               const double box_cad[4], const double box_3857[4],
+                               struct kd_err *err);
+/* layer: the one a read is about to use, or -1 for all (before COMMIT). */
+enum kd_code kd_store_bulk_flush(struct kd_store *st, int layer, struct kd_err *err);
+void kd_store_bulk_cancel(struct kd_store *st);
 void kd_store_bulk_fini(struct kd_store *st);
 
 /* Binds text or NULL. */
