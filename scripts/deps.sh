@@ -7,6 +7,7 @@ pkgs=(
   libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev
   libsqlite3-dev sqlite3 libspatialite-dev libsqlite3-mod-spatialite
   libmicrohttpd-dev libjson-c-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev
+  python3
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -195,6 +195,13 @@ enum kd_code kd_mapping_bind(const struct kd_mapping *m, OGRFeatureDefnH defn,
         const char *name = fs->source ? fs->source : (fs->constant ? NULL : field_names[f]);
         bind[f].spec = fs;
         bind[f].idx = name ? OGR_FD_GetFieldIndex(defn, name) : -1;
+        /* a Shapefile cuts field names to 10 characters: cadastral_number is cadastral_ */
+        if (bind[f].idx < 0 && name && !fs->source && strlen(name) > 10) {
+            char cut[11];
+            memcpy(cut, name, 10);
+            cut[10] = '\0';
+            bind[f].idx = OGR_FD_GetFieldIndex(defn, cut);
+        }
         /* a GeoJSON written with the number as its feature id (kadastr export does this so
          * that GDAL clients read it intact) gives it back as the field "id" */
         bind[f].alt = f == F_CADASTRAL_NUMBER && !fs->source && !fs->constant
