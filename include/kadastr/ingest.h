@@ -101,6 +101,42 @@ struct kd_writer;
 enum kd_code kd_writer_open(struct kd_store *st, struct kd_geo *g, struct kd_writer **w,
                             struct kd_err *err) KD_WUR;
 void kd_writer_close(struct kd_writer *w);
+/* A parcel's write in three steps, so that the work can run on two threads: prepare (GEOS
+ * on the writer's handle: planar area, overlays), project (PROJ on a kd_writer_proj of the
+ * thread that runs it: geodesic area, EPSG:3857 copy) and commit (the store).
+ * kd_writer_ready (store reads) must have run since the last area was written. */
+struct kd_overlay_hit {
+    enum kd_layer layer;
+    int64_t area_id;
+    double area_m2;
+};
+struct kd_parcel_prep {
+    double area_m2, geodesic_area_m2;
+    unsigned char *web; /* the EPSG:3857 copy */
+    size_t web_len;
+    struct kd_overlay_hit *ov; /* the zones and restrictions it lies on (live versions) */
+    size_t n_ov, cap_ov;
+};
+void kd_parcel_prep_fini(struct kd_parcel_prep *p);
+enum kd_code kd_writer_ready(struct kd_writer *w, struct kd_err *err) KD_WUR;
+/* wkb: a valid MultiPolygon (or Polygon) in the office CRS; geom: the same in GEOS, or
+ * NULL. OUT prep (zero it first; reusable; kd_parcel_prep_fini). */
+enum kd_code kd_writer_parcel_prepare(struct kd_writer *w, const unsigned char *wkb, size_t len,
+                                      const GEOSGeometry *geom, int live,
+                                      struct kd_parcel_prep *prep, struct kd_err *err) KD_WUR;
+/* The PROJ side for one thread (its own PROJ context). OUT p (kd_writer_proj_free). */
+struct kd_writer_proj;
+enum kd_code kd_writer_proj_new(struct kd_writer *w, struct kd_writer_proj **p,
+                                struct kd_err *err) KD_WUR;
+void kd_writer_proj_free(struct kd_writer_proj *p);
+enum kd_code kd_writer_parcel_project(struct kd_writer_proj *p, const unsigned char *wkb,
+                                      size_t len, struct kd_parcel_prep *prep,
+                                      struct kd_err *err) KD_WUR;
+/* Inserts p (its areas and 3857 copy from prep) and its overlays. OUT id. Errors: those of
+ * kd_store_parcel_insert ("store.duplicate_live" leaves nothing written). */
+enum kd_code kd_writer_parcel_commit(struct kd_writer *w, struct kd_parcel_new *p,
+                                     const struct kd_parcel_prep *prep, int64_t *id,
+                                     struct kd_err *err) KD_WUR;
 /* Inserts a parcel version. p->wkb_cad: a valid MultiPolygon in the office CRS; geom: the
  * same as a GEOS geometry of g's handle, or NULL to read it from the WKB. The writer sets
  * p->area_m2 and p->geodesic_area_m2 (and uses its own EPSG:3857 copy); a live version

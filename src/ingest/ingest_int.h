@@ -85,6 +85,19 @@ int kd_mapping_too_long(struct field_bind bind[F_COUNT], OGRFeatureH feat, const
                         size_t n, enum kd_field *which, size_t *len);
 size_t kd_field_max(enum kd_field f);
 
+/* pipe.c: jobs run in order on one consumer thread (see the file's header). run returns an
+ * error (in err) to stop the pipe; free_job is called for every job, run or not. */
+typedef enum kd_code (*kd_pipe_run_fn)(void *ud, void *job, struct kd_err *err);
+typedef void (*kd_pipe_free_fn)(void *job);
+struct kd_pipe;
+enum kd_code kd_pipe_start(struct kd_pipe **p, size_t capacity, kd_pipe_run_fn run,
+                           kd_pipe_free_fn free_job, void *ud, struct kd_err *err);
+/* Queues a job (the pipe owns it from now). An error: the consumer's, the job freed. */
+enum kd_code kd_pipe_push(struct kd_pipe *p, void *job, struct kd_err *err);
+/* Waits until every job has run (abort: discards the rest), joins and frees the pipe.
+ * Returns the consumer's error, if any; accepts NULL. */
+enum kd_code kd_pipe_finish(struct kd_pipe *p, int abort, struct kd_err *err);
+
 /* A source on the command line, opened: the dataset and the path GDAL opened, plus the
  * temporary directory of an extracted archive (removed by kd_source_close). */
 struct kd_source {

@@ -112,6 +112,13 @@ static void numset_free(struct numset *s, GEOSContextHandle_t h)
 
 /* ---- the loader ------------------------------------------------------------------------ */
 
+/* Which feature a count or a reject is about. */
+struct fctx {
+    const char *src_name;
+    char fid[32];
+    struct kd_load_counts *counts;
+};
+
 struct loader {
     struct kd_store *st;
     struct kd_geo *g;
@@ -123,15 +130,19 @@ struct loader {
     char now[32];
     struct kd_writer *w; /* geometry layers only */
     struct kd_xform *xf; /* source CRS -> office CRS for the current layer */
-    char xf_key[256];
+    struct xcache {
+        char key[256];
+        struct kd_xform *xf;
+    } *xcache; /* one operation per source CRS met by this command */
+    size_t n_xcache;
     struct numset nums;
     /* rejects */
     GDALDatasetH rej_ds;
     OGRLayerH rej_layer;
-    /* the current feature */
-    struct kd_load_counts *src_counts;
-    const char *src_name;
-    char fid[32];
+    /* the current feature (the producer's; jobs carry their own copy) */
+    struct fctx cur;
+    struct kd_pipe *pipe; /* parcels: the SQLite side on its own thread, or NULL */
+    struct kd_writer_proj *proj; /* the PROJ side of parcels, on the pipe's thread */
     long done, total;
     time_t last_progress;
 };
@@ -150,11 +161,11 @@ static void note(struct loader *L, const char *fmt, ...)
     L->o->note(L->o->note_ud, line);
 }
 
-static void count(struct loader *L, int what)
+static void count(struct loader *L, const struct fctx *f, int what)
 {
     /* what: 0 loaded, 1 unchanged */
     long *t = what ? &L->res->total.unchanged : &L->res->total.loaded;
-    long *s = what ? &L->src_counts->unchanged : &L->src_counts->loaded;
+    long *s = what ? &f->counts->unchanged : &f->counts->loaded;
 
     (*t)++;
     (*s)++;
@@ -220,22 +231,23 @@ static enum kd_code rejects_open(struct loader *L, struct kd_err *err)
 }
 
 /* Counts and writes out a rejected feature. geom_wkb: in the office CRS, or NULL. */
-static enum kd_code reject(struct loader *L, enum kd_reason r, const char *number,
-                           const char *location, const unsigned char *wkb, size_t wkb_len,
-                           const char *msg, struct kd_err *err)
+static enum kd_code reject_at(struct loader *L, const struct fctx *fc, enum kd_reason r,
+                              const char *number, const char *location,
+                              const unsigned char *wkb, size_t wkb_len, const char *msg,
+                              struct kd_err *err)
 {
     OGRFeatureH f;
     OGRGeometryH geom = NULL;
 
     L->res->total.rejected++;
     L->res->total.by_reason[r]++;
-    L->src_counts->rejected++;
-    L->src_counts->by_reason[r]++;
+    fc->counts->rejected++;
+    fc->counts->by_reason[r]++;
     if (!L->rej_ds && rejects_open(L, err))
         return err->code;
     f = OGR_F_Create(OGR_L_GetLayerDefn(L->rej_layer));
-    OGR_F_SetFieldString(f, 0, L->src_name);
-    OGR_F_SetFieldString(f, 1, L->fid);
+    OGR_F_SetFieldString(f, 0, fc->src_name);
+    OGR_F_SetFieldString(f, 1, fc->fid);
     OGR_F_SetFieldString(f, 2, kd_reason_name(r));
     OGR_F_SetFieldString(f, 3, msg);
     if (location && location[0])
@@ -251,6 +263,14 @@ static enum kd_code reject(struct loader *L, enum kd_reason r, const char *numbe
     }
     OGR_F_Destroy(f);
     return KD_OK;
+}
+
+/* The current feature's reject, on the calling thread (layers without a pipe). */
+static enum kd_code reject(struct loader *L, enum kd_reason r, const char *number,
+                           const char *location, const unsigned char *wkb, size_t wkb_len,
+                           const char *msg, struct kd_err *err)
+{
+    return reject_at(L, &L->cur, r, number, location, wkb, wkb_len, msg, err);
 }
 
 static void rejects_close(struct loader *L, int keep)
@@ -353,13 +373,13 @@ static enum kd_code feature_polygon(struct loader *L, OGRFeatureH feat, GEOSGeom
             return KD_OK;
         }
         L->res->total.repaired++;
-        L->src_counts->repaired++;
+        L->cur.counts->repaired++;
         {
             size_t used = strlen(L->res->repaired_ids);
             char piece[160];
-            const char *base = strrchr(L->src_name, '/');
+            const char *base = strrchr(L->cur.src_name, '/');
             kd_snprintf(piece, sizeof piece, "%s%s:%s", used ? ", " : "",
-                        base ? base + 1 : L->src_name, L->fid);
+                        base ? base + 1 : L->cur.src_name, L->cur.fid);
             if (used + strlen(piece) + 5 < sizeof L->res->repaired_ids)
                 kd_strlcpy(L->res->repaired_ids + used, piece,
                            sizeof L->res->repaired_ids - used);
@@ -391,58 +411,89 @@ static int parse_area_value(const char *s, double *v)
     return *end || !isfinite(*v) ? -1 : 0;
 }
 
-/* Writes a validated parcel (geom: a valid MultiPolygon in the office CRS; attributes from
- * feat through bind): unchanged, replaced, or new; or rejects it as a live duplicate or for
- * its declared area. */
-static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
-                                 struct field_bind *bind, const GEOSGeometry *geom,
-                                 const char *number, const char *raw, struct kd_err *err)
+/* A parcel on its way to the register: everything the SQLite side needs, made by the
+ * producer (reading, PROJ, GEOS). A job is either a reject to write out, or a valid parcel
+ * to insert, find unchanged, replace, or reject (a live duplicate, a bad attribute). */
+struct pjob {
+    struct fctx fc;
+    int is_reject;
+    enum kd_reason reason;
+    char *raw;          /* the number as the source gave it */
+    char *msg;          /* reject */
+    char loc[64];       /* reject */
+    char number[KD_CADNUM_MAX];
+    char *attrs[4];     /* land_category, land_use, address, declared (text) */
+    double declared;
+    int declared_ok, too_long;
+    enum kd_field long_field;
+    size_t long_len;
+    uint64_t hash;
+    unsigned char *cad; /* office CRS WKB (also the reject's geometry) */
+    size_t cad_len;
+    struct kd_parcel_prep prep;
+};
+
+static void pjob_free(void *p)
 {
-    unsigned char *cad = NULL;
-    size_t cad_len = 0;
-    const char *declared_s = kd_mapping_value(bind, F_DECLARED_AREA, feat, NULL);
-    const char *attrs[4];
+    struct pjob *j = p;
+    int i;
+
+    if (!j)
+        return;
+    free(j->raw);
+    free(j->msg);
+    for (i = 0; i < 4; i++)
+        free(j->attrs[i]);
+    free(j->cad);
+    kd_parcel_prep_fini(&j->prep);
+    free(j);
+}
+
+static struct pjob *pjob_new(struct loader *L, const char *raw)
+{
+    struct pjob *j = calloc(1, sizeof *j);
+
+    if (!j)
+        return NULL;
+    j->fc = L->cur;
+    j->raw = strdup(raw ? raw : "");
+    if (!j->raw) {
+        free(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* The SQLite side of a parcel (on the consumer thread when there is a pipe). */
+static enum kd_code pjob_run(void *ud, void *p, struct kd_err *err)
+{
+    struct loader *L = ud;
+    struct pjob *j = p;
+    const char *number = j->number;
     char msg[512];
     struct kd_parcel old;
     struct kd_err e2;
-    double declared = 0;
-    uint64_t hash;
-    int have_old = 0, declared_ok, too_long, i;
-    enum kd_field long_field = F_ADDRESS;
-    size_t long_len = 0;
+    int have_old = 0;
     int64_t id;
     enum kd_code rc;
 
+    if (j->is_reject)
+        return reject_at(L, &j->fc, j->reason, j->raw, j->loc, j->cad, j->cad_len, j->msg, err);
+    rc = kd_writer_parcel_project(L->proj, j->cad, j->cad_len, &j->prep, err);
+    if (rc)
+        return rc;
     kd_parcel_init(&old);
-    attrs[0] = kd_mapping_value(bind, F_LAND_CATEGORY, feat, NULL);
-    attrs[1] = kd_mapping_value(bind, F_LAND_USE, feat, NULL);
-    attrs[2] = kd_mapping_value(bind, F_ADDRESS, feat, NULL);
-    attrs[3] = declared_s;
-    cad = kd_geos_to_wkb(L->g, geom, &cad_len, err);
-    if (!cad) {
-        rc = err->code;
-        goto out;
-    }
-    /* content: geometry and attributes, to tell a reload of the same data */
-    hash = kd_hash64(0, cad, cad_len);
-    hash = kd_hash64(hash, number, strlen(number) + 1);
-    for (i = 0; i < 4; i++)
-        hash = kd_hash64(hash, attrs[i], strlen(attrs[i]) + 1);
-    declared_ok = parse_area_value(declared_s, &declared) == 0 && !(declared <= 0);
-    {
-        static const enum kd_field text[] = {F_LAND_CATEGORY, F_LAND_USE, F_ADDRESS};
-        too_long = kd_mapping_too_long(bind, feat, text, 3, &long_field, &long_len);
-    }
-    if (declared_ok && !too_long) {
+    if (j->declared_ok && !j->too_long) {
         /* optimistic: most numbers are new, and the live-number index says when not */
-        struct kd_parcel_new pn = {number, attrs[0][0] ? attrs[0] : NULL,
-                                   attrs[1][0] ? attrs[1] : NULL, attrs[2][0] ? attrs[2] : NULL,
-                                   declared, 0, 0, L->now, NULL, "load", L->src_name, L->fid,
-                                   hash, cad, cad_len, NULL, 0};
+        struct kd_parcel_new pn = {number, j->attrs[0][0] ? j->attrs[0] : NULL,
+                                   j->attrs[1][0] ? j->attrs[1] : NULL,
+                                   j->attrs[2][0] ? j->attrs[2] : NULL, j->declared, 0, 0, L->now,
+                                   NULL, "load", j->fc.src_name, j->fc.fid, j->hash, j->cad,
+                                   j->cad_len, NULL, 0};
         kd_err_init(&e2);
-        rc = kd_writer_parcel(L->w, &pn, geom, &id, &e2);
+        rc = kd_writer_parcel_commit(L->w, &pn, &j->prep, &id, &e2);
         if (rc == KD_OK) {
-            count(L, 0);
+            count(L, &j->fc, 0);
             goto out;
         }
         if (strcmp(e2.key, "store.duplicate_live") != 0) {
@@ -461,8 +512,8 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
         goto out;
     }
     rc = KD_OK;
-    if (have_old && old.content_hash == hash) {
-        count(L, 1);
+    if (have_old && old.content_hash == j->hash) {
+        count(L, &j->fc, 1);
         goto out;
     }
     if (have_old && !L->o->replace) {
@@ -470,19 +521,22 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
                     "cadastral number %s is already live in the register with other content "
                     "(use --replace to register this as its new version)",
                     number);
-        rc = reject(L, KD_R_DUPLICATE_NUMBER, raw, NULL, cad, cad_len, msg, err);
+        rc = reject_at(L, &j->fc, KD_R_DUPLICATE_NUMBER, j->raw, NULL, j->cad, j->cad_len, msg,
+                       err);
         goto out;
     }
-    if (!declared_ok) {
+    if (!j->declared_ok) {
         kd_snprintf(msg, sizeof msg, "declared area '%s' is not a positive number of m²",
-                    declared_s);
-        rc = reject(L, KD_R_BAD_DECLARED_AREA, raw, NULL, cad, cad_len, msg, err);
+                    j->attrs[3]);
+        rc = reject_at(L, &j->fc, KD_R_BAD_DECLARED_AREA, j->raw, NULL, j->cad, j->cad_len, msg,
+                       err);
         goto out;
     }
-    if (too_long) {
+    if (j->too_long) {
         kd_snprintf(msg, sizeof msg, "%s has %zu bytes; the register keeps at most %zu",
-                    kd_field_name(long_field), long_len, kd_field_max(long_field));
-        rc = reject(L, KD_R_FIELD_TOO_LONG, raw, NULL, cad, cad_len, msg, err);
+                    kd_field_name(j->long_field), j->long_len, kd_field_max(j->long_field));
+        rc = reject_at(L, &j->fc, KD_R_FIELD_TOO_LONG, j->raw, NULL, j->cad, j->cad_len, msg,
+                       err);
         goto out;
     }
     if (!have_old) {
@@ -494,22 +548,107 @@ static enum kd_code write_parcel(struct loader *L, OGRFeatureH feat,
     if (rc)
         goto out;
     L->res->total.replaced++;
-    L->src_counts->replaced++;
+    j->fc.counts->replaced++;
     {
-        struct kd_parcel_new pn = {number, attrs[0][0] ? attrs[0] : NULL,
-                                   attrs[1][0] ? attrs[1] : NULL, attrs[2][0] ? attrs[2] : NULL,
-                                   declared, 0, 0, L->now, NULL, "replace", L->src_name, L->fid,
-                                   hash, cad, cad_len, NULL, 0};
-        rc = kd_writer_parcel(L->w, &pn, geom, &id, err);
+        struct kd_parcel_new pn = {number, j->attrs[0][0] ? j->attrs[0] : NULL,
+                                   j->attrs[1][0] ? j->attrs[1] : NULL,
+                                   j->attrs[2][0] ? j->attrs[2] : NULL, j->declared, 0, 0, L->now,
+                                   NULL, "replace", j->fc.src_name, j->fc.fid, j->hash, j->cad,
+                                   j->cad_len, NULL, 0};
+        rc = kd_writer_parcel_commit(L->w, &pn, &j->prep, &id, err);
     }
-    if (!rc && have_old)
+    if (!rc)
         rc = kd_store_lineage_add(L->st, id, old.id, "replaces", err);
     if (!rc)
-        count(L, 0);
+        count(L, &j->fc, 0);
 out:
     kd_parcel_fini(&old);
-    free(cad);
+    if (rc)
+        kd_err_where(err, "%s: feature %s", j->fc.src_name, j->fc.fid);
     return rc;
+}
+
+/* Hands a job to the SQLite side: queued for the consumer thread, or run here. Takes j. */
+static enum kd_code pjob_emit(struct loader *L, struct pjob *j, struct kd_err *err)
+{
+    enum kd_code rc;
+
+    if (L->pipe)
+        return kd_pipe_push(L->pipe, j, err);
+    rc = pjob_run(L, j, err);
+    pjob_free(j);
+    return rc;
+}
+
+static enum kd_code emit_reject(struct loader *L, enum kd_reason r, const char *raw,
+                                const char *loc, unsigned char **wkb, size_t wkb_len,
+                                const char *msg, struct kd_err *err)
+{
+    struct pjob *j = pjob_new(L, raw);
+
+    if (!j || !(j->msg = strdup(msg))) {
+        pjob_free(j);
+        return kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+    }
+    j->is_reject = 1;
+    j->reason = r;
+    kd_strlcpy(j->loc, loc ? loc : "", sizeof j->loc);
+    j->cad = *wkb; /* the job takes the geometry */
+    j->cad_len = wkb_len;
+    *wkb = NULL;
+    return pjob_emit(L, j, err);
+}
+
+/* The GEOS/PROJ side of a validated parcel (geom: a valid MultiPolygon in the office CRS;
+ * attributes from feat through bind): a job with everything the SQLite side decides on. */
+static enum kd_code emit_parcel(struct loader *L, OGRFeatureH feat, struct field_bind *bind,
+                                const GEOSGeometry *geom, const unsigned char *wkb,
+                                size_t wkb_len, const char *number, const char *raw,
+                                struct kd_err *err)
+{
+    static const enum kd_field text[] = {F_LAND_CATEGORY, F_LAND_USE, F_ADDRESS};
+    static const enum kd_field attr_fields[4] = {F_LAND_CATEGORY, F_LAND_USE, F_ADDRESS,
+                                                 F_DECLARED_AREA};
+    struct pjob *j = pjob_new(L, raw);
+    enum kd_code rc;
+    int i;
+
+    if (!j)
+        return kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+    kd_strlcpy(j->number, number, sizeof j->number);
+    for (i = 0; i < 4; i++) {
+        j->attrs[i] = strdup(kd_mapping_value(bind, attr_fields[i], feat, NULL));
+        if (!j->attrs[i]) {
+            pjob_free(j);
+            return kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+        }
+    }
+    j->declared_ok = parse_area_value(j->attrs[3], &j->declared) == 0 && !(j->declared <= 0);
+    j->too_long = kd_mapping_too_long(bind, feat, text, 3, &j->long_field, &j->long_len);
+    if (wkb) {
+        /* the source's own WKB, transformed and found valid: no need to write it again */
+        j->cad = malloc(wkb_len);
+        if (j->cad)
+            memcpy(j->cad, wkb, wkb_len);
+        j->cad_len = wkb_len;
+    } else {
+        j->cad = kd_geos_to_wkb(L->g, geom, &j->cad_len, err);
+    }
+    if (!j->cad) {
+        pjob_free(j);
+        return err->code ? err->code : kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+    }
+    /* content: geometry and attributes, to tell a reload of the same data */
+    j->hash = kd_hash64(0, j->cad, j->cad_len);
+    j->hash = kd_hash64(j->hash, number, strlen(number) + 1);
+    for (i = 0; i < 4; i++)
+        j->hash = kd_hash64(j->hash, j->attrs[i], strlen(j->attrs[i]) + 1);
+    rc = kd_writer_parcel_prepare(L->w, j->cad, j->cad_len, geom, 1, &j->prep, err);
+    if (rc) {
+        pjob_free(j);
+        return rc;
+    }
+    return pjob_emit(L, j, err);
 }
 
 /* Merge mode: the group's parts are gathered in its slot with the first member's
@@ -532,7 +671,7 @@ static enum kd_code merge_flush(struct loader *L, struct numslot *slot, struct k
     if (!geom)
         rc = kd_err_set(err, KD_EGEO, "geos.merge", "cannot merge the parts of %s", slot->key);
     else
-        rc = write_parcel(L, slot->first, slot->bind, geom, slot->key, slot->key, err);
+        rc = emit_parcel(L, slot->first, slot->bind, geom, NULL, 0, slot->key, slot->key, err);
     if (geom)
         GEOSGeom_destroy_r(L->h, geom);
     OGR_F_Destroy(slot->first);
@@ -553,12 +692,14 @@ static enum kd_code parcel_feature(struct loader *L, OGRFeatureH feat,
     struct numslot *slot = NULL;
     struct kd_err e2;
     int reason = -1, merging;
+    long repaired_before = L->res->total.repaired, repaired;
     enum kd_code rc;
 
     rc = feature_polygon(L, feat, &geom, &reason, msg, sizeof msg, loc, sizeof loc, &wkb,
                          &wkb_len, err);
     if (rc)
         goto out;
+    repaired = L->res->total.repaired != repaired_before;
     raw = kd_mapping_value(bind, F_CADASTRAL_NUMBER, feat, NULL);
     kd_err_init(&e2);
     if (raw[0] && kd_cadnum_normalize(L->cfg->numfmt, raw, number, &e2) == KD_OK)
@@ -580,7 +721,7 @@ static enum kd_code parcel_feature(struct loader *L, OGRFeatureH feat,
                     slot->count, number);
     }
     if (reason >= 0) {
-        rc = reject(L, (enum kd_reason)reason, raw, loc, wkb, wkb_len, msg, err);
+        rc = emit_reject(L, (enum kd_reason)reason, raw, loc, &wkb, wkb_len, msg, err);
         if (!rc && merging) {
             /* the group is written without this member */
             slot->count--;
@@ -590,7 +731,8 @@ static enum kd_code parcel_feature(struct loader *L, OGRFeatureH feat,
         goto out;
     }
     if (!merging) {
-        rc = write_parcel(L, feat, bind, geom, number, raw, err);
+        /* a repaired geometry is GEOS's; a valid one is the source's, as transformed */
+        rc = emit_parcel(L, feat, bind, geom, repaired ? NULL : wkb, wkb_len, number, raw, err);
         goto out;
     }
     if (!slot->first) {
@@ -681,18 +823,18 @@ static enum kd_code area_feature(struct loader *L, OGRFeatureH feat,
     if (rc)
         goto out;
     if (found) {
-        count(L, 1);
+        count(L, &L->cur, 1);
         goto out;
     }
     {
         struct kd_area_new an = {layer,    code,   kind,    name[0] ? name : NULL,
-                                 extra[0] ? extra : NULL, L->now, L->src_name, L->fid,
+                                 extra[0] ? extra : NULL, L->now, L->cur.src_name, L->cur.fid,
                                  hash,     cad,    cad_len, NULL,
                                  0};
         rc = kd_writer_area(L->w, &an, geom, NULL, err);
     }
     if (!rc)
-        count(L, 0);
+        count(L, &L->cur, 0);
 out:
     if (geom)
         GEOSGeom_destroy_r(L->h, geom);
@@ -748,10 +890,10 @@ static enum kd_code party_feature(struct loader *L, OGRFeatureH feat,
         chk = kd_pinfl_check(pid);
         if (chk == 1) {
             L->res->total.warnings++;
-            L->src_counts->warnings++;
+            L->cur.counts->warnings++;
             note(L, "warning: %s:%s: PINFL %s fails its check digit (loaded: the algorithm is "
                     "uncertain, DOMAIN.md)",
-                 L->src_name, L->fid, pid);
+                 L->cur.src_name, L->cur.fid, pid);
         }
         if (!kind[0])
             kind = "person";
@@ -775,12 +917,12 @@ static enum kd_code party_feature(struct loader *L, OGRFeatureH feat,
     kd_strlcpy(p.kind, kind, sizeof p.kind);
     kd_strlcpy(p.name, name, sizeof p.name);
     kd_err_init(&e2);
-    rc = kd_store_party_put(L->st, &p, L->src_name, &id, &status, &e2);
+    rc = kd_store_party_put(L->st, &p, L->cur.src_name, &id, &status, &e2);
     if (rc == KD_EINVAL)
         return reject(L, KD_R_CONFLICT, pid, NULL, NULL, 0, e2.msg, err);
     if (rc)
         return kd_err_set(err, e2.code, e2.key, "%s", e2.msg);
-    count(L, status);
+    count(L, &L->cur, status);
     return KD_OK;
 }
 
@@ -848,9 +990,9 @@ static enum kd_code right_feature(struct loader *L, OGRFeatureH feat,
     kd_strlcpy(r.kind, kind, sizeof r.kind);
     kd_strlcpy(r.document, kd_mapping_value(bind, F_DOCUMENT, feat, NULL), sizeof r.document);
     kd_strlcpy(r.valid_from, L->now, sizeof r.valid_from);
-    rc = kd_store_right_put(L->st, &r, r.party.id, L->src_name, &status, err);
+    rc = kd_store_right_put(L->st, &r, r.party.id, L->cur.src_name, &status, err);
     if (!rc)
-        count(L, status);
+        count(L, &L->cur, status);
     return rc;
 }
 
@@ -970,21 +1112,34 @@ static enum kd_code source_crs(struct loader *L, OGRLayerH lyr, char *key, size_
     return KD_OK;
 }
 
-static enum kd_code prepare_xform(struct loader *L, OGRLayerH lyr, struct kd_err *err)
+/* The operation from lyr's CRS to the office CRS (OUT xf, owned by the loader's cache):
+ * the stored one, or chosen now and stored. Reads and writes the store. */
+static enum kd_code prepare_xform(struct loader *L, OGRLayerH lyr, struct kd_xform **xf,
+                                  struct kd_err *err)
 {
     char key[256], *def = NULL;
     struct kd_store_op op;
+    struct xcache *xc;
     enum kd_code rc;
+    size_t i;
 
     rc = source_crs(L, lyr, key, sizeof key, &def, err);
     if (rc)
         return rc;
-    if (L->xf && strcmp(key, L->xf_key) == 0) {
+    for (i = 0; i < L->n_xcache; i++)
+        if (strcmp(key, L->xcache[i].key) == 0) {
+            *xf = L->xcache[i].xf;
+            free(def);
+            return KD_OK;
+        }
+    xc = realloc(L->xcache, (L->n_xcache + 1) * sizeof *xc);
+    if (!xc) {
         free(def);
-        return KD_OK;
+        return kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
     }
-    kd_xform_free(L->xf);
-    L->xf = NULL;
+    L->xcache = xc;
+    xc = &L->xcache[L->n_xcache];
+    memset(xc, 0, sizeof *xc);
     memset(&op, 0, sizeof op);
     rc = kd_store_op_get(L->st, key, &op, err);
     if (rc == KD_ENOTFOUND) {
@@ -1030,10 +1185,12 @@ static enum kd_code prepare_xform(struct loader *L, OGRLayerH lyr, struct kd_err
     }
     if (op.warning[0])
         note(L, "warning: %s", op.warning);
-    rc = kd_xform_new(L->g, op.definition, &L->xf, err);
+    rc = kd_xform_new(L->g, op.definition, &xc->xf, err);
     if (rc)
         goto out;
-    kd_strlcpy(L->xf_key, key, sizeof L->xf_key);
+    kd_strlcpy(xc->key, key, sizeof xc->key);
+    L->n_xcache++;
+    *xf = xc->xf;
     kd_strlcpy(L->res->source_crs, key, sizeof L->res->source_crs);
     kd_store_op_fini(&L->res->op);
     L->res->op = op;
@@ -1096,7 +1253,8 @@ static enum kd_code count_pass(struct loader *L, struct kd_source *srcs, int n,
     return KD_OK;
 }
 
-static enum kd_code load_source(struct loader *L, struct kd_source *s, struct kd_err *err)
+static enum kd_code load_source(struct loader *L, struct kd_source *s, struct kd_xform *xf,
+                                struct kd_err *err)
 {
     struct field_bind bind[F_COUNT];
     OGRLayerH lyr;
@@ -1106,15 +1264,14 @@ static enum kd_code load_source(struct loader *L, struct kd_source *s, struct kd
     rc = pick_layer(L, s, &lyr, err);
     if (!rc)
         rc = bind_layer(L, lyr, bind, err);
-    if (!rc && has_geometry(L->o->as))
-        rc = prepare_xform(L, lyr, err);
     if (rc)
         return rc;
+    L->xf = xf;
     OGR_L_ResetReading(lyr);
     while ((feat = OGR_L_GetNextFeature(lyr)) != NULL) {
         L->res->total.read++;
-        L->src_counts->read++;
-        kd_snprintf(L->fid, sizeof L->fid, "%lld", (long long)OGR_F_GetFID(feat));
+        L->cur.counts->read++;
+        kd_snprintf(L->cur.fid, sizeof L->cur.fid, "%lld", (long long)OGR_F_GetFID(feat));
         switch (L->o->as) {
         case KD_LAYER_PARCELS:
             rc = parcel_feature(L, feat, bind, err);
@@ -1130,7 +1287,7 @@ static enum kd_code load_source(struct loader *L, struct kd_source *s, struct kd
         }
         OGR_F_Destroy(feat);
         if (rc) {
-            kd_err_where(err, "feature %s", L->fid);
+            kd_err_where(err, "feature %s", L->cur.fid);
             return rc;
         }
         if (L->o->interrupted && *L->o->interrupted)
@@ -1148,6 +1305,7 @@ enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *a
 {
     struct loader L;
     struct kd_source **srcs = NULL;
+    struct kd_xform ***xfs = NULL;
     int *n_srcs = NULL, i, j, in_tx = 0;
     char scratch[1024];
     struct timespec t0, t1;
@@ -1204,9 +1362,39 @@ enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *a
         if (rc)
             goto out;
     }
+    /* every source's operation is chosen (and stored) before the writer thread owns the
+     * store connection */
+    xfs = calloc((size_t)n_args, sizeof *xfs);
+    if (!xfs) {
+        rc = kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+        goto out;
+    }
     for (i = 0; i < n_args && !rc; i++) {
-        L.src_counts = &res->sources[i].counts;
-        L.src_name = args[i];
+        xfs[i] = calloc((size_t)n_srcs[i] + 1, sizeof *xfs[i]);
+        if (!xfs[i]) {
+            rc = kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
+            break;
+        }
+        for (j = 0; j < n_srcs[i] && !rc && has_geometry(o->as); j++) {
+            OGRLayerH lyr;
+            rc = pick_layer(&L, &srcs[i][j], &lyr, err);
+            if (!rc)
+                rc = prepare_xform(&L, lyr, &xfs[i][j], err);
+            if (rc)
+                kd_err_where(err, "%s", args[i]);
+        }
+    }
+    if (!rc && o->as == KD_LAYER_PARCELS) {
+        /* parcels: GEOS/PROJ here, SQLite on a second thread */
+        rc = kd_writer_ready(L.w, err);
+        if (!rc)
+            rc = kd_writer_proj_new(L.w, &L.proj, err);
+        if (!rc)
+            rc = kd_pipe_start(&L.pipe, 512, pjob_run, pjob_free, &L, err);
+    }
+    for (i = 0; i < n_args && !rc; i++) {
+        L.cur.counts = &res->sources[i].counts;
+        L.cur.src_name = args[i];
         for (j = 0; j < n_srcs[i] && !rc; j++) {
             OGRLayerH lyr;
             struct kd_err e2;
@@ -1214,10 +1402,16 @@ enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *a
             if (pick_layer(&L, &srcs[i][j], &lyr, &e2) == KD_OK)
                 kd_strlcpy(res->sources[i].layer, OGR_L_GetName(lyr),
                            sizeof res->sources[i].layer);
-            rc = load_source(&L, &srcs[i][j], err);
-            if (rc)
+            rc = load_source(&L, &srcs[i][j], xfs[i][j], err);
+            if (rc && err->code != KD_EINTERRUPTED)
                 kd_err_where(err, "%s", args[i]);
         }
+    }
+    if (L.pipe) {
+        enum kd_code prc = kd_pipe_finish(L.pipe, rc != KD_OK, err);
+        L.pipe = NULL;
+        if (!rc)
+            rc = prc;
     }
     if (o->progress)
         o->progress(o->progress_ud, L.total, L.total);
@@ -1227,15 +1421,23 @@ enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *a
             in_tx = 0;
     }
 out:
+    if (L.pipe)
+        kd_pipe_finish(L.pipe, 1, err);
     if (in_tx)
         kd_store_rollback(st);
     rejects_close(&L, rc == KD_OK);
+    for (i = 0; xfs && i < n_args; i++)
+        free(xfs[i]);
+    free(xfs);
+    for (size_t k = 0; k < L.n_xcache; k++)
+        kd_xform_free(L.xcache[k].xf);
+    free(L.xcache);
     for (i = 0; srcs && i < n_args; i++)
         kd_sources_close(srcs[i], n_srcs[i]);
     free(srcs);
     free(n_srcs);
     numset_free(&L.nums, L.h);
-    kd_xform_free(L.xf);
+    kd_writer_proj_free(L.proj);
     kd_writer_close(L.w);
     kd_mapping_fini(&L.map);
     clock_gettime(CLOCK_MONOTONIC, &t1);
