@@ -24,21 +24,35 @@ struct kd_parcel_hit {
     char number[KD_CADNUM_MAX]; /* its cadastral number */
     int on_boundary;            /* point lookups: the point lies on the parcel's boundary */
     double distance_m;          /* neighbours: GEOS distance to the parcel asked about */
-    double shared_m;            /* neighbours: shared boundary length (docs/lookup.md) */
+    double shared_m;            /* neighbours: shared boundary length (docs/cli.md) */
     const char *contact;        /* neighbours: "edge", "corner", "gap" or "overlap" (static
                                    strings); NULL for other lookups */
+    struct kd_parcel *parcel;   /* the parcel's record when the list keeps records (below),
+                                   else NULL; owned by the list, valid until its next query
+                                   or kd_hits_fini */
 };
 
-/* A growable list of hits. Queries reset it and refill it, so one list reused across
- * queries allocates only while it grows. */
+/* What a list of hits keeps beyond numbers and ids. */
+enum kd_hits_keep {
+    KD_HITS_KEEP_NONE = 0, /* numbers and ids only (the hot path) */
+    KD_HITS_KEEP_RECORD,   /* each hit's parcel record, without geometry */
+    KD_HITS_KEEP_GEOM      /* each hit's parcel record with its WKB (office CRS) */
+};
+
+/* A growable list of hits (hits.c). Queries reset it and refill it, so one list reused
+ * across queries allocates only while it grows. Set keep after kd_hits_init to have the
+ * store lookups (kd_lookup_point, kd_lookup_area, kd_lookup_neighbours) keep the record they
+ * read for each hit in hit->parcel, so that the caller need not read it again; the index
+ * queries hold no records and leave hit->parcel NULL. */
 struct kd_hits {
     struct kd_parcel_hit *v;
     size_t n, cap;
+    enum kd_hits_keep keep;
 };
 void kd_hits_init(struct kd_hits *h);
 void kd_hits_fini(struct kd_hits *h);
 
-/* ---- the in-memory index of live parcels (index.c) ----------------------------------------- */
+/* ---- the in-memory index of live parcels (parcel_index.c) ---------------------------------- */
 
 /* Every parcel version current at a time (normally the live register), as GEOS geometries in
  * a GEOS STRtree, with prepared geometries made on first use. No SQL after the build. */
@@ -74,7 +88,9 @@ enum kd_code kd_parcel_index_point(struct kd_parcel_index *idx, double x, double
  * (GEOS prepared intersects), in number order. */
 enum kd_code kd_parcel_index_area(struct kd_parcel_index *idx, const GEOSGeometry *area,
                                   struct kd_hits *out, struct kd_err *err) KD_WUR;
-/* Parcels intersecting the rectangle W,S,E,N (office CRS), exactly. */
+/* Parcels intersecting the rectangle W,S,E,N (office CRS), exactly. Any finite box: it is
+ * first clipped to the extent of the indexed parcels. Errors: KD_EINVAL "lookup.box" (empty,
+ * inverted or not finite), those of kd_parcel_index_area. */
 enum kd_code kd_parcel_index_box(struct kd_parcel_index *idx, const double box[4],
                                  struct kd_hits *out, struct kd_err *err) KD_WUR;
 
@@ -82,7 +98,8 @@ enum kd_code kd_parcel_index_box(struct kd_parcel_index *idx, const double box[4
 
 /* For a single question the index is not worth its build: these ask the store's R*Tree for
  * candidates and test them exactly with GEOS. as_of: NULL for the live register, else a
- * register time ("YYYY-MM-DDTHH:MM:SSZ", see kd_time_parse). */
+ * register time ("YYYY-MM-DDTHH:MM:SSZ", see kd_time_parse). They keep each hit's record
+ * when out->keep asks (struct kd_hits). */
 
 /* As kd_parcel_index_point. */
 enum kd_code kd_lookup_point(struct kd_store *st, struct kd_geo *g, const char *as_of, double x,
@@ -125,9 +142,10 @@ enum kd_code kd_lookup_area_of_use(struct kd_geo *g, int srid, double aou[4],
                                    struct kd_err *err) KD_WUR;
 /* The rectangle box (W,S,E,N in xf's source CRS) as a polygon in xf's target CRS: every edge
  * densified to 32 segments before transforming, so that the curved image of a lon/lat box
- * is followed to well under a metre over a district. xf NULL: no transformation. OUT area
+ * is followed to well under a metre over a district. Any finite box (vertices are
+ * interpolated so that none overflows). xf NULL: no transformation. OUT area
  * (GEOSGeom_destroy_r with g's handle), OUT env its envelope (may be NULL).
- * Errors: KD_EINVAL "lookup.box" (empty or inverted), KD_EGEO "op.failed". */
+ * Errors: KD_EINVAL "lookup.box" (empty, inverted or not finite), KD_EGEO "op.failed". */
 enum kd_code kd_lookup_box_polygon(struct kd_geo *g, struct kd_xform *xf, const double box[4],
                                    GEOSGeometry **area, double env[4], struct kd_err *err) KD_WUR;
 
@@ -149,13 +167,15 @@ struct kd_lookup_json_opts {
  * valid_from, valid_to (null while live), operation, zones, restrictions and rights as asked,
  * and from hit (may be NULL): the neighbour fields distance_m, shared_boundary_m and contact
  * when hit->contact is set, else on_boundary. Coordinates lon/lat with 7 decimals,
- * exterior rings counter-clockwise. Reads overlays and rights from st. */
+ * exterior rings counter-clockwise. Reads overlays and rights from st. On error out is
+ * unchanged (no half feature). Errors: those of the store and of kd_lookup_json_geometry,
+ * KD_EGEO "op.failed", KD_ENOMEM "lookup.nomem". */
 enum kd_code kd_lookup_json_feature(struct kd_store *st, const struct kd_lookup_json_opts *o,
                                     const struct kd_parcel *p, const struct kd_parcel_hit *hit,
                                     struct kd_buf *out, struct kd_err *err) KD_WUR;
 /* Appends the GeoJSON geometry object of a 2D WKB Polygon or MultiPolygon (already in lon/lat)
- * with `decimals` decimals, exterior rings counter-clockwise and holes clockwise.
- * Errors: KD_EINVAL "wkb.malformed", "wkb.type". */
+ * with `decimals` decimals, exterior rings counter-clockwise and holes clockwise. On error
+ * out is unchanged. Errors: KD_EINVAL "wkb.malformed", "wkb.type". */
 enum kd_code kd_lookup_json_geometry(const unsigned char *wkb, size_t len, int decimals,
                                      struct kd_buf *out, struct kd_err *err) KD_WUR;
 
@@ -172,11 +192,14 @@ struct kd_export_stats {
     int srid;        /* the output CRS */
 };
 /* Writes the layer to a new file whose extension chooses the format: .gpkg (GeoPackage),
- * .geojson (GeoJSON; RFC 7946 when the CRS is EPSG:4326), .fgb (FlatGeobuf), .csv (CSV,
- * geometry as WKT). Open data: no parties; rights only as "kind share; ..." per parcel.
- * One GDAL transaction where the driver has them; a failure removes the partial file.
- * OUT stats (may be NULL). Errors: KD_EINVAL "export.exists", "export.format",
- * "export.layer"; KD_EIO "export.create", "export.write"; those of the store and geo. */
+ * .geojson (GeoJSON; RFC 7946 when the CRS is EPSG:4326; a parcel's cadastral number is its
+ * feature id, not a property, so that GDAL clients read it intact), .fgb (FlatGeobuf), .csv
+ * (CSV, geometry as WKT). Open data: no parties; rights only as "kind share; ..." per parcel
+ * (all of them read in one query). One GDAL transaction where the driver has them; a failure
+ * removes the partial file. OUT stats (may be NULL). Errors: KD_EINVAL "export.exists",
+ * "export.format", "export.layer", "crs.unknown" (the output CRS); KD_EIO "export.create"
+ * (where: the path; the hint names a missing or read-only directory), "export.write"; those
+ * of the store and geo. */
 enum kd_code kd_export_layer(struct kd_store *st, struct kd_geo *g, const char *path,
                              const struct kd_export_opts *o, struct kd_export_stats *stats,
                              struct kd_err *err) KD_WUR;

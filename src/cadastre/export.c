@@ -4,7 +4,9 @@
  * as "kind share" summaries, parties never. Field names are the ones `kadastr load` reads
  * without a mapping, so an export loads back as it is. The file is new or nothing: it is
  * refused when it exists, written in one transaction where the driver has them, and removed
- * on any failure. GDAL's messages are caught on this thread by a pushed handler. */
+ * on any failure. GDAL's messages are caught on this thread by a pushed handler. Rights
+ * summaries are read for the whole layer in one ordered query before the parcels, then
+ * found per parcel by binary search: a query per parcel cost four times the export. */
 #include "cadastre_int.h"
 
 #include <cpl_conv.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct format {
@@ -63,6 +66,14 @@ static void gdal_handler(CPLErr cls, CPLErrorNum no, const char *msg)
         kd_strlcpy(m->last, msg ? msg : "unknown GDAL error", sizeof m->last);
 }
 
+/* Every parcel number's rights summary ("ownership 1/2; ownership 1/2"), read in one pass. */
+struct summaries {
+    struct kd_buf text; /* "number\0summary\0" for each number */
+    size_t *off;        /* where each number starts in text, in number (strcmp) order */
+    size_t n, cap;
+    int failed;
+};
+
 struct writer {
     struct kd_store *st;
     const struct kd_export_opts *o;
@@ -70,7 +81,7 @@ struct writer {
     OGRLayerH layer;
     OGRFeatureDefnH defn;
     struct gdal_msg *msg;
-    struct kd_buf rights;
+    struct summaries rights;
     unsigned char *wkb; /* scratch copy for transforming */
     size_t wkb_cap;
     long n;
@@ -132,15 +143,83 @@ static enum kd_code write_feature(struct writer *w, OGRFeatureH f, const char *w
     return KD_OK;
 }
 
-static enum kd_code right_summary_cb(void *ud, const struct kd_right *r, struct kd_err *err)
+/* Rights arrive ordered by number, then kind and party: a new number starts a new entry. */
+static enum kd_code summary_cb(void *ud, const struct kd_right *r, struct kd_err *err)
 {
-    struct writer *w = ud;
+    struct summaries *s = ud;
+    const char *last = s->n ? s->text.data + s->off[s->n - 1] : NULL;
 
     (void)err;
+    if (!last || strcmp(last, r->number) != 0) {
+        if (s->n == s->cap) {
+            size_t nc = s->cap ? s->cap * 2 : 1024;
+            size_t *v = realloc(s->off, nc * sizeof *v);
+            if (!v) {
+                s->failed = 1;
+                return kd_err_set(err, KD_ENOMEM, "export.nomem", "out of memory");
+            }
+            s->off = v;
+            s->cap = nc;
+        }
+        if (s->n)
+            kd_buf_add(&s->text, "", 1); /* ends the previous summary */
+        s->off[s->n++] = s->text.len;
+        kd_buf_add(&s->text, r->number, strlen(r->number) + 1);
+    } else {
+        kd_buf_adds(&s->text, "; ");
+    }
     /* kinds and shares only: who holds them is personal data */
-    kd_buf_addf(&w->rights, "%s%s %lld/%lld", w->rights.len ? "; " : "", r->kind,
-                (long long)r->share.num, (long long)r->share.den);
+    kd_buf_addf(&s->text, "%s %lld/%lld", r->kind, (long long)r->share.num,
+                (long long)r->share.den);
     return KD_OK;
+}
+
+static enum kd_code read_summaries(struct kd_store *st, const char *as_of, struct summaries *s,
+                                   struct kd_err *err)
+{
+    size_t i;
+    enum kd_code rc = kd_store_rights_all_at(st, as_of, summary_cb, s, err);
+
+    if (rc)
+        return rc;
+    if (s->n)
+        kd_buf_add(&s->text, "", 1);
+    if (s->text.failed)
+        return kd_err_set(err, KD_ENOMEM, "export.nomem", "out of memory");
+    /* the binary search needs strcmp order; SQLite's BINARY collation is the same order,
+     * which this checks rather than assumes */
+    for (i = 1; i < s->n; i++)
+        if (strcmp(s->text.data + s->off[i - 1], s->text.data + s->off[i]) >= 0)
+            return kd_err_set(err, KD_ESTORE, "export.rights_order",
+                              "rights came out of number order (%s after %s)",
+                              s->text.data + s->off[i], s->text.data + s->off[i - 1]);
+    return KD_OK;
+}
+
+/* The summary of number's rights, or NULL when it has none. */
+static const char *summary_of(const struct summaries *s, const char *number)
+{
+    size_t lo = 0, hi = s->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *k = s->text.data + s->off[mid];
+        int c = strcmp(number, k);
+        if (c == 0)
+            return k + strlen(k) + 1;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+static void summaries_fini(struct summaries *s)
+{
+    kd_buf_fini(&s->text);
+    free(s->off);
+    memset(s, 0, sizeof *s);
 }
 
 static enum kd_code parcel_cb(void *ud, const struct kd_parcel *p, struct kd_err *err)
@@ -149,12 +228,6 @@ static enum kd_code parcel_cb(void *ud, const struct kd_parcel *p, struct kd_err
     OGRFeatureH f;
     enum kd_code rc;
 
-    kd_buf_reset(&w->rights);
-    rc = kd_store_rights_at(w->st, p->number, w->o->as_of, right_summary_cb, w, err);
-    if (rc)
-        return rc;
-    if (w->rights.failed)
-        return kd_err_set(err, KD_ENOMEM, "export.nomem", "out of memory");
     f = OGR_F_Create(w->defn);
     if (!f)
         return kd_err_set(err, KD_ENOMEM, "export.nomem", "out of memory");
@@ -170,7 +243,7 @@ static enum kd_code parcel_cb(void *ud, const struct kd_parcel *p, struct kd_err
         OGR_F_SetFieldDouble(f, F_DECLARED, round2(p->declared_area_m2));
     set_str(f, F_FROM, p->valid_from);
     set_str(f, F_TO, p->valid_to);
-    set_str(f, F_RIGHTS, w->rights.len ? w->rights.data : NULL);
+    set_str(f, F_RIGHTS, summary_of(&w->rights, p->number));
     rc = set_geometry(w, f, p->wkb, p->wkb_len, err);
     if (!rc)
         rc = write_feature(w, f, p->number, err);
@@ -227,6 +300,32 @@ static void remove_partial(const char *path)
             unlink(p);
 }
 
+/* When a file cannot be created: the usual cause is its directory, missing or read-only. */
+static void hint_directory(const char *path, struct kd_err *err)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    struct stat sb;
+
+    if (!slash)
+        kd_strlcpy(dir, ".", sizeof dir);
+    else if (slash == path)
+        kd_strlcpy(dir, "/", sizeof dir);
+    else if (kd_snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path) < 0)
+        return;
+    if (stat(dir, &sb) != 0)
+        kd_err_hint(err,
+                    "the directory %s does not exist: create it first (export makes no "
+                    "directories)",
+                    dir);
+    else if (!S_ISDIR(sb.st_mode))
+        kd_err_hint(err, "%s is not a directory", dir);
+    else if (access(dir, W_OK) != 0)
+        kd_err_hint(err, "the directory %s is not writable", dir);
+    else
+        kd_err_hint(err, "check the file name and the free space of %s", dir);
+}
+
 static enum kd_code create_fields(struct writer *w, const char *const *names, size_t n,
                                   struct kd_err *err)
 {
@@ -265,7 +364,7 @@ enum kd_code kd_export_layer(struct kd_store *st, struct kd_geo *g, const char *
 
     memset(&w, 0, sizeof w);
     memset(&msg, 0, sizeof msg);
-    kd_buf_init(&w.rights);
+    kd_buf_init(&w.rights.text);
     w.st = st;
     w.o = o;
     w.msg = &msg;
@@ -298,8 +397,18 @@ enum kd_code kd_export_layer(struct kd_store *st, struct kd_geo *g, const char *
         kd_err_hint(err, "choose a new file name; an export never overwrites a file");
         return KD_EINVAL;
     }
-    if (srid != cfg->srid && (rc = kd_xform_epsg(g, cfg->srid, srid, cfg->area, &w.xf, err)))
-        return rc;
+    if (srid != cfg->srid) {
+        char name[128];
+        /* checked here: kd_xform_epsg would say "the CRS of the office" of an unknown target */
+        kd_crs_name(g, srid, name, sizeof name);
+        if (!name[0]) {
+            kd_err_set(err, KD_EINVAL, "crs.unknown", "PROJ does not know the CRS EPSG:%d", srid);
+            kd_err_hint(err, "name the output CRS by an EPSG code PROJ knows, e.g. EPSG:4326");
+            return KD_EINVAL;
+        }
+        if ((rc = kd_xform_epsg(g, cfg->srid, srid, cfg->area, &w.xf, err)))
+            return rc;
+    }
 
     CPLPushErrorHandlerEx(gdal_handler, &msg);
     GDALAllRegister();
@@ -316,13 +425,18 @@ enum kd_code kd_export_layer(struct kd_store *st, struct kd_geo *g, const char *
     OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER); /* x = easting / longitude */
     if (strcmp(fmt->driver, "GeoJSON") == 0 && srid == 4326)
         lco = CSLSetNameValue(lco, "RFC7946", "YES");
+    /* GDAL reads a string property such as 10:26:01:02:03:0045 as the time 10:26:01 unless
+     * the reader asks otherwise; a feature id it reads intact (a String "id" field), and
+     * `kadastr load` reads the id as the number when there is no cadastral_number field */
+    if (strcmp(fmt->driver, "GeoJSON") == 0 && o->layer == KD_LAYER_PARCELS)
+        lco = CSLSetNameValue(lco, "ID_FIELD", parcel_fields[F_NUMBER]);
     if (strcmp(fmt->driver, "CSV") == 0)
         lco = CSLSetNameValue(lco, "GEOMETRY", "AS_WKT");
     ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
     if (!ds) {
         rc = gdal_fail(&w, "export.create", "creating the file failed", err);
-        kd_err_where(err, "%s", path);
-        goto out;
+        hint_directory(path, err);
+        goto out; /* where: the path, added there */
     }
     created = 1;
     w.layer = GDALDatasetCreateLayer(ds, kd_layer_name(o->layer), srs, wkbMultiPolygon, lco);
@@ -336,7 +450,7 @@ enum kd_code kd_export_layer(struct kd_store *st, struct kd_geo *g, const char *
     w.defn = OGR_L_GetLayerDefn(w.layer);
     /* one transaction where the driver has them (GeoPackage); others write as they go */
     in_tx = GDALDatasetStartTransaction(ds, FALSE) == OGRERR_NONE;
-    if (o->layer == KD_LAYER_PARCELS)
+    if (o->layer == KD_LAYER_PARCELS && !(rc = read_summaries(st, o->as_of, &w.rights, err)))
         rc = kd_store_parcels_foreach(st, o->as_of, 1, parcel_cb, &w, err);
     else
         rc = kd_store_areas_foreach(st, o->layer, o->as_of, 1, area_cb, &w, err);
@@ -376,7 +490,7 @@ out:
     if (srs)
         OSRDestroySpatialReference(srs);
     kd_xform_free(w.xf);
-    kd_buf_fini(&w.rights);
+    summaries_fini(&w.rights);
     free(w.wkb);
     return rc;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One-shot lookups through the store: the R*Tree gives candidates by bounding box, GEOS
  * decides exactly. Candidates are tested inside the store's callback (GEOS only, no other
- * query on the connection meanwhile); what the caller wants to know about a hit beyond its
- * id and number it reads afterwards. Also history (versions and lineage both ways) and the
- * geometry of a query box in the office CRS. */
+ * query on the connection meanwhile); a hit's record, read there anyway, is kept when the
+ * caller asks (kd_hits.keep), so that nothing is read twice. Also history (versions and
+ * lineage both ways) and the geometry of a query box in the office CRS. */
 #include "cadastre_int.h"
 
 #include <math.h>
@@ -26,7 +26,7 @@ struct probe {
     struct kd_hits *out;
 };
 
-static enum kd_code geos_fail(struct kd_geo *g, const char *what, struct kd_err *err)
+enum kd_code kd_lookup_geos_fail(struct kd_geo *g, const char *what, struct kd_err *err)
 {
     return kd_err_set(err, KD_EGEO, "geos.query", "GEOS failed %s: %s", what,
                       kd_geo_geos_msg(g)[0] ? kd_geo_geos_msg(g) : "unknown reason");
@@ -36,7 +36,7 @@ static enum kd_code push(struct probe *pr, const struct kd_parcel *p, struct kd_
                          struct kd_err *err)
 {
     *hit = kd_hits_push(pr->out);
-    if (!*hit)
+    if (!*hit || kd_hits_keep_record(pr->out, *hit, p))
         return kd_err_set(err, KD_ENOMEM, "lookup.nomem", "out of memory");
     (*hit)->id = p->id;
     kd_strlcpy((*hit)->number, p->number, sizeof(*hit)->number);
@@ -63,7 +63,7 @@ static enum kd_code point_cb(void *ud, const struct kd_parcel *p, struct kd_err 
         on_boundary = in == 1;
     }
     if (in == 2)
-        rc = geos_fail(pr->g, "testing a point", err);
+        rc = kd_lookup_geos_fail(pr->g, "testing a point", err);
     else if (in == 1 && !(rc = push(pr, p, &hit, err)))
         hit->on_boundary = on_boundary;
     GEOSGeom_destroy_r(pr->h, geom);
@@ -78,14 +78,14 @@ enum kd_code kd_lookup_point(struct kd_store *st, struct kd_geo *g, const char *
     double box[4] = {x, y, x, y};
     enum kd_code rc;
 
-    out->n = 0;
+    kd_hits_reset(out);
     memset(&pr, 0, sizeof pr);
     pr.g = g;
     pr.h = kd_geo_geos(g);
     pr.out = out;
     pt = GEOSGeom_createPointFromXY_r(pr.h, x, y);
     if (!pt)
-        return geos_fail(g, "making a point", err);
+        return kd_lookup_geos_fail(g, "making a point", err);
     pr.pt = pt;
     rc = kd_store_parcels_in_box_at(st, box, as_of, 1, point_cb, &pr, err);
     GEOSGeom_destroy_r(pr.h, pt);
@@ -110,7 +110,7 @@ static enum kd_code area_cb(void *ud, const struct kd_parcel *p, struct kd_err *
     /* the R*Tree answered by bounding box: this is the exact test */
     in = GEOSPreparedIntersects_r(pr->h, pr->area, geom);
     if (in == 2)
-        rc = geos_fail(pr->g, "testing a parcel against the box", err);
+        rc = kd_lookup_geos_fail(pr->g, "testing a parcel against the box", err);
     else if (in == 1)
         rc = push(pr, p, &hit, err);
     GEOSGeom_destroy_r(pr->h, geom);
@@ -134,16 +134,16 @@ enum kd_code kd_lookup_area(struct kd_store *st, struct kd_geo *g, const char *a
     double env[4];
     enum kd_code rc;
 
-    out->n = 0;
+    kd_hits_reset(out);
     memset(&pr, 0, sizeof pr);
     pr.g = g;
     pr.h = kd_geo_geos(g);
     pr.out = out;
     if (envelope(pr.h, area, env))
-        return geos_fail(g, "reading the box's envelope", err);
+        return kd_lookup_geos_fail(g, "reading the box's envelope", err);
     prep = GEOSPrepare_r(pr.h, area);
     if (!prep)
-        return geos_fail(g, "preparing the box", err);
+        return kd_lookup_geos_fail(g, "preparing the box", err);
     pr.area = prep;
     rc = kd_store_parcels_in_box_at(st, env, as_of, 1, area_cb, &pr, err);
     GEOSPreparedGeom_destroy_r(pr.h, prep);
@@ -185,7 +185,7 @@ static enum kd_code shared_length(struct probe *pr, const GEOSGeometry *geom, do
     hit->shared_m = len;
     goto out;
 fail:
-    rc = geos_fail(pr->g, "measuring a shared boundary", err);
+    rc = kd_lookup_geos_fail(pr->g, "measuring a shared boundary", err);
 out:
     if (im)
         GEOSFree_r(pr->h, im);
@@ -216,7 +216,7 @@ static enum kd_code neighbour_cb(void *ud, const struct kd_parcel *p, struct kd_
         return err->code;
     }
     if (!GEOSDistance_r(pr->h, pr->target, geom, &dist))
-        rc = geos_fail(pr->g, "measuring a distance", err);
+        rc = kd_lookup_geos_fail(pr->g, "measuring a distance", err);
     else if (dist <= pr->tol_m && !(rc = push(pr, p, &hit, err))) {
         hit->distance_m = dist;
         rc = shared_length(pr, geom, dist, hit, err);
@@ -235,7 +235,7 @@ enum kd_code kd_lookup_neighbours(struct kd_store *st, struct kd_geo *g, const c
     double env[4];
     enum kd_code rc;
 
-    out->n = 0;
+    kd_hits_reset(out);
     kd_parcel_init(&p);
     memset(&pr, 0, sizeof pr);
     pr.g = g;
@@ -252,7 +252,7 @@ enum kd_code kd_lookup_neighbours(struct kd_store *st, struct kd_geo *g, const c
         goto out;
     }
     if (envelope(pr.h, target, env)) {
-        rc = geos_fail(g, "reading an envelope", err);
+        rc = kd_lookup_geos_fail(g, "reading an envelope", err);
         goto out;
     }
     env[0] -= tol_m, env[1] -= tol_m, env[2] += tol_m, env[3] += tol_m;
@@ -405,19 +405,26 @@ enum kd_code kd_lookup_box_polygon(struct kd_geo *g, struct kd_xform *xf, const 
     GEOSGeometry *ring = NULL, *poly;
     size_t i, k;
 
+    if (!isfinite(box[0]) || !isfinite(box[1]) || !isfinite(box[2]) || !isfinite(box[3])) {
+        kd_err_set(err, KD_EINVAL, "lookup.box", "the box %g,%g,%g,%g is not finite", box[0],
+                   box[1], box[2], box[3]);
+        return KD_EINVAL;
+    }
     if (!(box[0] < box[2]) || !(box[1] < box[3])) {
         kd_err_set(err, KD_EINVAL, "lookup.box",
                    "the box %g,%g,%g,%g is empty: it needs MINX < MAXX and MINY < MAXY", box[0],
                    box[1], box[2], box[3]);
         return KD_EINVAL;
     }
-    /* counter-clockwise from the south-west corner; the last point closes the ring */
+    /* counter-clockwise from the south-west corner; the last point closes the ring.
+     * (1 - t)a + tb, never a + t(b - a): b - a overflows to inf for a huge finite box, and
+     * 0 * inf is NaN */
     for (i = 0; i < BOX_SEGMENTS; i++) {
         double t = (double)i / BOX_SEGMENTS;
-        x[i] = box[0] + t * (box[2] - box[0]), y[i] = box[1];
-        x[BOX_SEGMENTS + i] = box[2], y[BOX_SEGMENTS + i] = box[1] + t * (box[3] - box[1]);
-        x[2 * BOX_SEGMENTS + i] = box[2] - t * (box[2] - box[0]), y[2 * BOX_SEGMENTS + i] = box[3];
-        x[3 * BOX_SEGMENTS + i] = box[0], y[3 * BOX_SEGMENTS + i] = box[3] - t * (box[3] - box[1]);
+        x[i] = (1 - t) * box[0] + t * box[2], y[i] = box[1];
+        x[BOX_SEGMENTS + i] = box[2], y[BOX_SEGMENTS + i] = (1 - t) * box[1] + t * box[3];
+        x[2 * BOX_SEGMENTS + i] = (1 - t) * box[2] + t * box[0], y[2 * BOX_SEGMENTS + i] = box[3];
+        x[3 * BOX_SEGMENTS + i] = box[0], y[3 * BOX_SEGMENTS + i] = (1 - t) * box[3] + t * box[1];
     }
     x[N - 1] = box[0], y[N - 1] = box[1];
     if (xf && kd_xform_points(xf, 0, x, y, N, err))
@@ -427,7 +434,7 @@ enum kd_code kd_lookup_box_polygon(struct kd_geo *g, struct kd_xform *xf, const 
     e[1] = e[3] = y[0];
     seq = GEOSCoordSeq_create_r(h, N, 2);
     if (!seq)
-        return geos_fail(g, "making the box", err);
+        return kd_lookup_geos_fail(g, "making the box", err);
     for (k = 0; k < N; k++) {
         GEOSCoordSeq_setXY_r(h, seq, (unsigned)k, x[k], y[k]);
         e[0] = fmin(e[0], x[k]), e[1] = fmin(e[1], y[k]);
@@ -435,10 +442,10 @@ enum kd_code kd_lookup_box_polygon(struct kd_geo *g, struct kd_xform *xf, const 
     }
     ring = GEOSGeom_createLinearRing_r(h, seq); /* takes seq */
     if (!ring)
-        return geos_fail(g, "making the box", err);
+        return kd_lookup_geos_fail(g, "making the box", err);
     poly = GEOSGeom_createPolygon_r(h, ring, NULL, 0); /* takes ring */
     if (!poly)
-        return geos_fail(g, "making the box", err);
+        return kd_lookup_geos_fail(g, "making the box", err);
     *area = poly;
     if (env)
         memcpy(env, e, sizeof e);

@@ -3,7 +3,8 @@
  * geometry is written straight from WKB (already transformed to lon/lat) with a fixed number
  * of decimals; rings are turned to the orientation RFC 7946 asks for (exterior
  * counter-clockwise) by the sign of their shoelace area. Strings go through
- * kd_buf_add_json_str only. */
+ * kd_buf_add_json_str only. A failure leaves the caller's buffer as it was: its length on
+ * entry is remembered and restored, so no half feature reaches an answer. */
 #include "cadastre_int.h"
 
 #include <math.h>
@@ -84,6 +85,15 @@ static int write_ring(struct rd *r, int ccw, int decimals, struct kd_buf *out)
     return 0;
 }
 
+/* Cuts out back to len bytes (what it held before a failed append). */
+static void truncate_to(struct kd_buf *out, size_t len)
+{
+    if (out->data && out->len > len) {
+        out->len = len;
+        out->data[len] = '\0';
+    }
+}
+
 static int write_polygon_rings(struct rd *r, int decimals, struct kd_buf *out)
 {
     uint32_t n, i;
@@ -106,6 +116,7 @@ enum kd_code kd_lookup_json_geometry(const unsigned char *wkb, size_t len, int d
 {
     struct rd r = {wkb, wkb + len, 0};
     uint32_t type, n, i, sub;
+    size_t mark = out->len;
 
     if (rd_header(&r, &type))
         goto malformed;
@@ -134,6 +145,7 @@ enum kd_code kd_lookup_json_geometry(const unsigned char *wkb, size_t len, int d
     kd_buf_adds(out, "}");
     return KD_OK;
 malformed:
+    truncate_to(out, mark);
     kd_err_set(err, KD_EINVAL, "wkb.malformed", "malformed WKB geometry");
     return KD_EINVAL;
 }
@@ -200,6 +212,7 @@ enum kd_code kd_lookup_json_feature(struct kd_store *st, const struct kd_lookup_
     unsigned char *wkb = NULL;
     enum kd_code rc = KD_OK;
     int decimals = o->decimals > 0 ? o->decimals : 7;
+    size_t mark = out->len;
 
     memset(&l, 0, sizeof l);
     kd_buf_init(&l.zones);
@@ -276,6 +289,8 @@ enum kd_code kd_lookup_json_feature(struct kd_store *st, const struct kd_lookup_
     if (out->failed || l.zones.failed || l.restrictions.failed || l.rights.failed)
         rc = kd_err_set(err, KD_ENOMEM, "lookup.nomem", "out of memory");
 out:
+    if (rc)
+        truncate_to(out, mark);
     free(wkb);
     kd_buf_fini(&l.zones);
     kd_buf_fini(&l.restrictions);

@@ -19,9 +19,10 @@ void kd_cli_export_help(void)
     printf("usage: kadastr export DB FILE [--layer parcels|zones|restrictions|admin_units]\n"
            "                              [--crs EPSG:NNNN] [--as-of DATE]\n\n"
            "Writes one layer of the register as open data, in the format of FILE's extension:\n"
-           ".gpkg (GeoPackage), .geojson (GeoJSON; RFC 7946 with --crs EPSG:4326), .fgb\n"
-           "(FlatGeobuf), .csv (CSV, geometry as WKT). No personal data: parcels carry their\n"
-           "rights only as kinds and shares (\"ownership 1/2; ownership 1/2\"), never parties.\n"
+           ".gpkg (GeoPackage), .geojson (GeoJSON; RFC 7946 with --crs EPSG:4326; the cadastral\n"
+           "number is the feature id), .fgb (FlatGeobuf), .csv (CSV, geometry as WKT).\n"
+           "No personal data: parcels carry their rights only as kinds and shares\n"
+           "(\"ownership 1/2; ownership 1/2\"), never parties.\n"
            "The field names are the ones 'kadastr load' reads back without a mapping.\n\n"
            "  --layer L          parcels (default), zones, restrictions or admin_units\n"
            "  --crs EPSG:NNNN    the output CRS (default: the office CRS)\n"
@@ -85,8 +86,17 @@ int kd_cli_export(int argc, char **argv)
         }
         eo.as_of = as_of;
     }
-    if (kd_store_open(argv[optind], KD_STORE_RO, &st, &err) || kd_geo_new(&g, &err) ||
-        kd_export_layer(st, g, argv[optind + 1], &eo, &stats, &err)) {
+    if (kd_store_open(argv[optind], KD_STORE_RO, &st, &err) || kd_geo_new(&g, &err)) {
+        status = kd_cli_fail(CMD, &err);
+        goto out;
+    }
+    if (kd_export_layer(st, g, argv[optind + 1], &eo, &stats, &err)) {
+        if (eo.srid && (strcmp(err.key, "crs.unknown") == 0 || strcmp(err.key, "op.none") == 0)) {
+            /* geo's hints speak of load's --s-srs; here the CRS came from --crs */
+            kd_err_where(&err, "--crs EPSG:%d", eo.srid);
+            kd_err_hint(&err, "--crs EPSG:NNNN names the output CRS: give one PROJ knows and can "
+                              "reach from the office CRS, e.g. EPSG:4326 (lon/lat)");
+        }
         status = kd_cli_fail(CMD, &err);
         goto out;
     }

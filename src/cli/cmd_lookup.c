@@ -2,9 +2,12 @@
 /* kadastr lookup: find parcels by number, point, box; neighbours; history; and a batch of
  * points (--points) through the in-memory index. Coordinates come in lon/lat unless --crs
  * says otherwise and are taken to the office CRS once; answers print as a table or, with
- * --json, as GeoJSON (JSON lines for --points). The batch path reads its input with read(2)
- * into one buffer and writes through one growing buffer, flushed before every blocking read,
- * so that it neither allocates per point nor stalls a program that feeds it line by line. */
+ * --json, as GeoJSON (JSON lines for --points). A --json answer is built whole in memory and
+ * printed only when complete, so an error never leaves half a document on stdout. The batch
+ * path reads its input with read(2) into one buffer, parses each line in place and writes
+ * through one growing buffer, flushed before every blocking read (and before a failure
+ * stops it), so that it neither allocates per point nor stalls a program that feeds it line
+ * by line. */
 #include "cli_int.h"
 
 #include "kadastr/cadastre.h"
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,14 +77,6 @@ struct ctx {
     struct kd_err err;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Parses n comma-separated numbers filling the whole string. */
 static int parse_numbers(const char *s, double *v, int n)
 {
@@ -111,6 +107,25 @@ static void flush_out(struct ctx *c)
     if (c->out.len)
         fwrite(c->out.data, 1, c->out.len, stdout);
     kd_buf_reset(&c->out);
+}
+
+/* Prints a whole --json answer built in c->out; one that ran out of memory prints nothing. */
+static int print_out(struct ctx *c)
+{
+    if (c->out.failed) {
+        kd_buf_reset(&c->out);
+        kd_err_set(&c->err, KD_ENOMEM, "lookup.nomem", "out of memory");
+        return kd_cli_fail(CMD, &c->err);
+    }
+    flush_out(c);
+    return KD_EXIT_OK;
+}
+
+/* A failure after part of an answer was built: nothing of it is printed. */
+static int fail_answer(struct ctx *c)
+{
+    kd_buf_reset(&c->out);
+    return kd_cli_fail(CMD, &c->err);
 }
 
 /* ---- human output ------------------------------------------------------------------------- */
@@ -195,15 +210,19 @@ static struct kd_lookup_json_opts json_opts(struct ctx *c)
     return jo;
 }
 
-/* Prints hits as a FeatureCollection or a table. */
+/* The records a mode's hits keep for print_hits: the lookup read them anyway. */
+static enum kd_hits_keep keep_for(const struct ctx *c)
+{
+    return c->o.json ? KD_HITS_KEEP_GEOM : KD_HITS_KEEP_RECORD;
+}
+
+/* Prints hits (which kept their records, keep_for) as a FeatureCollection or a table. The
+ * FeatureCollection is printed only when whole. */
 static int print_hits(struct ctx *c, const struct kd_hits *h, int kind)
 {
     struct kd_lookup_json_opts jo = json_opts(c);
-    struct kd_parcel p;
     size_t i;
-    int status = KD_EXIT_OK;
 
-    kd_parcel_init(&p);
     if (c->o.json)
         kd_buf_adds(&c->out, "{\"type\":\"FeatureCollection\",\"features\":[");
     else if (kind == M_NEIGHBOURS)
@@ -214,36 +233,31 @@ static int print_hits(struct ctx *c, const struct kd_hits *h, int kind)
                "area_m2", "valid_from", kind == M_POINT ? "  on_boundary" : "");
     for (i = 0; i < h->n; i++) {
         const struct kd_parcel_hit *hit = &h->v[i];
-        if (kd_store_parcel_get_id(c->st, hit->id, c->o.json, &p, &c->err)) {
-            status = kd_cli_fail(CMD, &c->err);
-            goto out;
+        const struct kd_parcel *p = hit->parcel;
+        if (!p) { /* a mode that forgot keep_for: a bug, said as one */
+            kd_err_set(&c->err, KD_EINVAL, "lookup.internal",
+                       "internal error: the hit %s came without its record", hit->number);
+            return fail_answer(c);
         }
         if (c->o.json) {
             if (i)
                 kd_buf_adds(&c->out, ",");
-            if (kd_lookup_json_feature(c->st, &jo, &p, kind == M_BBOX ? NULL : hit, &c->out,
-                                       &c->err)) {
-                status = kd_cli_fail(CMD, &c->err);
-                goto out;
-            }
-            if (c->out.len > (1u << 20))
-                flush_out(c);
+            if (kd_lookup_json_feature(c->st, &jo, p, kind == M_BBOX ? NULL : hit, &c->out,
+                                       &c->err))
+                return fail_answer(c);
         } else if (kind == M_NEIGHBOURS) {
-            printf("%-24s %-8s %12.2f %10.3f  %-20s %s\n", p.number, hit->contact, hit->shared_m,
-                   hit->distance_m, or_dash(p.land_category), or_dash(p.land_use));
+            printf("%-24s %-8s %12.2f %10.3f  %-20s %s\n", p->number, hit->contact, hit->shared_m,
+                   hit->distance_m, or_dash(p->land_category), or_dash(p->land_use));
         } else {
-            printf("%-24s %-20s %-20s %12.2f  %-20s%s\n", p.number, or_dash(p.land_category),
-                   or_dash(p.land_use), p.area_m2, p.valid_from,
+            printf("%-24s %-20s %-20s %12.2f  %-20s%s\n", p->number, or_dash(p->land_category),
+                   or_dash(p->land_use), p->area_m2, p->valid_from,
                    kind == M_POINT ? (hit->on_boundary ? "  yes" : "  no") : "");
         }
     }
-    if (c->o.json) {
-        kd_buf_adds(&c->out, "]}\n");
-        flush_out(c);
-    }
-out:
-    kd_parcel_fini(&p);
-    return status;
+    if (!c->o.json)
+        return KD_EXIT_OK;
+    kd_buf_adds(&c->out, "]}\n");
+    return print_out(c);
 }
 
 /* ---- modes -------------------------------------------------------------------------------- */
@@ -273,11 +287,12 @@ static int by_number(struct ctx *c)
             kd_err_hint(&c->err, "'kadastr lookup DB --history %s' shows every version", num);
         status = kd_cli_fail(CMD, &c->err);
     } else if (c->o.json) {
-        if (kd_lookup_json_feature(c->st, &jo, &p, NULL, &c->out, &c->err))
-            status = kd_cli_fail(CMD, &c->err);
-        kd_buf_adds(&c->out, "\n");
-        if (!status)
-            flush_out(c);
+        if (kd_lookup_json_feature(c->st, &jo, &p, NULL, &c->out, &c->err)) {
+            status = fail_answer(c);
+        } else {
+            kd_buf_adds(&c->out, "\n");
+            status = print_out(c);
+        }
     } else {
         status = print_detail(c, &p);
     }
@@ -310,9 +325,18 @@ static int by_point(struct ctx *c)
     if (parse_numbers(c->o.arg, xy, 2))
         return kd_cli_usage(CMD, "--point '%s' is not X,Y", c->o.arg);
     x = xy[0], y = xy[1];
-    if (c->to_office && kd_xform_points(c->to_office, 0, &x, &y, 1, &c->err))
+    if (c->to_office && kd_xform_points(c->to_office, 0, &x, &y, 1, &c->err)) {
+        kd_err_where(&c->err, "--point %s", c->o.arg);
+        hint_area_of_use(c, xy[0], xy[1]);
+        if (!c->err.hint[0])
+            kd_err_hint(&c->err,
+                        "the point has no image in the office CRS (EPSG:%d): check the order "
+                        "x,y and that --crs names the coordinates' CRS",
+                        c->cfg->srid);
         return kd_cli_fail(CMD, &c->err);
+    }
     kd_hits_init(&h);
+    h.keep = keep_for(c);
     if (kd_lookup_point(c->st, c->g, c->as_of_p, x, y, &h, &c->err)) {
         status = kd_cli_fail(CMD, &c->err);
     } else if (h.n == 0) {
@@ -328,27 +352,32 @@ static int by_point(struct ctx *c)
     return status;
 }
 
-/* Clips box (in the input CRS) to the office CRS's area of use. Returns -1 when nothing is
- * left. */
+/* Clips box (in the input CRS) to the office CRS's area of use, carried into the input CRS
+ * (the office CRS's own included: a huge box becomes one GEOS and PROJ can work with).
+ * Returns -1 when nothing is left, -2 on error (c->err set). */
 static int clip_box(struct ctx *c, double box[4])
 {
     double aou[4], a[4];
     struct kd_xform *xf = NULL;
+    struct kd_err e2;
     int ok;
 
-    if (c->in_srid == c->cfg->srid)
-        return 0; /* already in the office CRS: nothing to transform, nothing to clip */
     if (kd_lookup_area_of_use(c->g, c->cfg->srid, aou, &c->err))
         return -2;
     if (c->in_srid == 4326) {
         memcpy(a, aou, sizeof a);
     } else {
         /* the area of use in the input CRS, its edges densified */
-        ok = kd_xform_epsg(c->g, 4326, c->in_srid, c->cfg->area, &xf, &c->err) == KD_OK &&
-             kd_xform_box(xf, 0, aou, a, &c->err) == KD_OK;
+        kd_err_init(&e2);
+        ok = kd_xform_epsg(c->g, 4326, c->in_srid, c->cfg->area, &xf, &e2) == KD_OK &&
+             kd_xform_box(xf, 0, aou, a, &e2) == KD_OK;
         kd_xform_free(xf);
-        if (!ok)
+        if (!ok && c->in_srid == c->cfg->srid)
+            return 0; /* the office CRS: no transformation follows, so none can fail */
+        if (!ok) {
+            c->err = e2;
             return -2;
+        }
     }
     box[0] = fmax(box[0], a[0]), box[1] = fmax(box[1], a[1]);
     box[2] = fmin(box[2], a[2]), box[3] = fmin(box[3], a[3]);
@@ -380,6 +409,7 @@ static int by_bbox(struct ctx *c)
     if (kd_lookup_box_polygon(c->g, c->to_office, box, &area, NULL, &c->err))
         return kd_cli_fail(CMD, &c->err);
     kd_hits_init(&h);
+    h.keep = keep_for(c);
     if (kd_lookup_area(c->st, c->g, c->as_of_p, area, &h, &c->err)) {
         status = kd_cli_fail(CMD, &c->err);
     } else if (h.n == 0) {
@@ -404,6 +434,7 @@ static int by_neighbours(struct ctx *c)
     if (normalize(c, num))
         return kd_cli_fail(CMD, &c->err);
     kd_hits_init(&h);
+    h.keep = keep_for(c);
     if (kd_lookup_neighbours(c->st, c->g, num, c->as_of_p, KD_LOOKUP_GAP_TOL_M, &h, &c->err)) {
         status = kd_cli_fail(CMD, &c->err);
     } else if (h.n == 0 && !c->o.json) {
@@ -459,7 +490,7 @@ static int by_history(struct ctx *c)
             size_t mark;
             if (kd_store_parcel_get_id(c->st, v->parcel.id, 1, &p, &c->err) ||
                 kd_lookup_json_feature(c->st, &jo, &p, NULL, &c->out, &c->err)) {
-                status = kd_cli_fail(CMD, &c->err);
+                status = fail_answer(c);
                 goto out;
             }
             /* open the properties object again to add the lineage */
@@ -484,7 +515,7 @@ static int by_history(struct ctx *c)
     }
     if (c->o.json) {
         kd_buf_adds(&c->out, "]}\n");
-        flush_out(c);
+        status = print_out(c);
     }
 out:
     kd_parcel_fini(&p);
@@ -495,13 +526,24 @@ out:
 /* ---- --points ----------------------------------------------------------------------------- */
 
 #define READ_CAP (1u << 20)
+/* JSON answers echo at most this much of a failed line, and of a header */
+#define ECHO_MAX_INPUT 200
+#define ECHO_MAX_HEADER 100
 
 struct reader {
     int fd;
-    char *buf;
+    char *buf; /* READ_CAP + 1 bytes: a line can always be NUL-terminated in place */
     size_t start, end;
     int eof, skipping; /* skipping: the rest of a line longer than READ_CAP */
 };
+
+/* errno's text without strerror (banned: it may share a static buffer between threads). */
+static const char *errno_text(int e, char *buf, size_t size)
+{
+    if (strerror_r(e, buf, size) != 0)
+        kd_snprintf(buf, size, "error %d", e);
+    return buf;
+}
 
 /* Is s (n bytes) a JSON number? Echoing the input is only right when it is. */
 static int is_json_number(const char *s, size_t n)
@@ -537,7 +579,7 @@ static int is_json_number(const char *s, size_t n)
 }
 
 /* The next line (without its end) in line and len; 0 at the end of input, -1 on a read
- * error. Before blocking in read(2), flushes what is waiting for the output. */
+ * error (errno set). Before blocking in read(2), flushes what is waiting for the output. */
 static int next_line(struct reader *r, struct ctx *c, char **line, size_t *len, int *too_long)
 {
     for (;;) {
@@ -595,24 +637,40 @@ static int next_line(struct reader *r, struct ctx *c, char **line, size_t *len, 
     }
 }
 
-/* Appends s as a CSV field, quoted when it must be (RFC 4180). */
-static void csv_field(struct kd_buf *b, const char *s, size_t n)
+/* Must s (n bytes) be quoted as a CSV field (RFC 4180)? */
+static int csv_needs_quotes(const char *s, size_t n)
 {
     size_t i;
 
     for (i = 0; i < n; i++)
         if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
-            break;
-    if (i == n) {
+            return 1;
+    return 0;
+}
+
+/* Appends s with its quotes doubled (the inside of a quoted CSV field). */
+static void csv_add_quoted(struct kd_buf *b, const char *s, size_t n)
+{
+    const char *q;
+
+    while ((q = memchr(s, '"', n)) != NULL) {
+        kd_buf_add(b, s, (size_t)(q - s) + 1);
+        kd_buf_add(b, "\"", 1);
+        n -= (size_t)(q - s) + 1;
+        s = q + 1;
+    }
+    kd_buf_add(b, s, n);
+}
+
+/* Appends s as a CSV field, quoted when it must be. */
+static void csv_field(struct kd_buf *b, const char *s, size_t n)
+{
+    if (!csv_needs_quotes(s, n)) {
         kd_buf_add(b, s, n);
         return;
     }
     kd_buf_add(b, "\"", 1);
-    for (i = 0; i < n; i++) {
-        if (s[i] == '"')
-            kd_buf_add(b, "\"", 1);
-        kd_buf_add(b, &s[i], 1);
-    }
+    csv_add_quoted(b, s, n);
     kd_buf_add(b, "\"", 1);
 }
 
@@ -636,17 +694,41 @@ static void json_number_or_text(struct kd_buf *b, const char *s, size_t n, doubl
     kd_buf_adds(b, tmp);
 }
 
+/* The length of the longest prefix of s (n bytes) of at most max bytes that does not end
+ * inside a UTF-8 character: a cut there would leave a broken character (which the JSON
+ * writer would show as U+FFFD). Invalid input is cut at most 3 bytes short. */
+static size_t utf8_prefix(const char *s, size_t n, size_t max)
+{
+    size_t k = max;
+
+    if (n <= max)
+        return n;
+    /* s[k] is the first byte left out: while it continues a character, leave that one out */
+    while (k > 0 && max - k < 3 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    return k;
+}
+
+/* Appends the first bytes of s (n bytes, may hold anything) as a JSON string, cut at a
+ * character boundary at most max bytes in. */
+static void json_text_prefix(struct kd_buf *b, const char *s, size_t n, size_t max)
+{
+    char text[ECHO_MAX_INPUT + 1];
+    size_t k = utf8_prefix(s, n, max < ECHO_MAX_INPUT ? max : ECHO_MAX_INPUT);
+
+    memcpy(text, s, k);
+    text[k] = '\0'; /* a NUL inside cuts it shorter: JSON strings hold no NUL from us */
+    kd_buf_add_json_str(b, text);
+}
+
 static void answer_error(struct ctx *c, const char *line, size_t len, const char *why)
 {
     const char *comma = memchr(line, ',', len);
     size_t nx = comma ? (size_t)(comma - line) : len;
-    char text[256];
 
     if (c->o.json) {
-        /* the input line as a JSON string (it may hold anything) */
-        kd_snprintf(text, sizeof text, "%.*s", (int)(len < 200 ? len : 200), line);
         kd_buf_adds(&c->out, "{\"x\":null,\"y\":null,\"input\":");
-        kd_buf_add_json_str(&c->out, text);
+        json_text_prefix(&c->out, line, len, ECHO_MAX_INPUT);
         kd_buf_adds(&c->out, ",\"error\":");
         kd_buf_add_json_str(&c->out, why);
         kd_buf_adds(&c->out, "}\n");
@@ -666,7 +748,7 @@ static void answer_hits(struct ctx *c, const char *line, size_t len, double x, d
 {
     const char *comma = memchr(line, ',', len);
     size_t nx = (size_t)(comma - line), i;
-    int boundary = 0;
+    int boundary = 0, quote = 0;
 
     if (c->o.json) {
         kd_buf_adds(&c->out, "{\"x\":");
@@ -683,26 +765,24 @@ static void answer_hits(struct ctx *c, const char *line, size_t len, double x, d
         kd_buf_adds(&c->out, boundary ? "],\"on_boundary\":true}\n" : "],\"on_boundary\":false}\n");
         return;
     }
-    /* the input's x,y as given (it parsed as two numbers: no quote or comma inside) */
+    /* the input's x,y as given (it parsed as two numbers: no quote or comma inside), then
+     * every number joined by ';' as one CSV field, straight into the output (no length
+     * limit: a point where many parcels meet loses none) */
     kd_buf_add(&c->out, line, len);
     kd_buf_add(&c->out, ",", 1);
-    if (h->n == 1) {
-        csv_field(&c->out, h->v[0].number, strlen(h->v[0].number));
-    } else if (h->n > 1) {
-        char joined[1024];
-        size_t k = 0;
-        for (i = 0; i < h->n; i++) {
-            size_t n = strlen(h->v[i].number);
-            if (k + n + 2 >= sizeof joined)
-                break;
-            if (i)
-                joined[k++] = ';';
-            memcpy(joined + k, h->v[i].number, n);
-            k += n;
-        }
-        csv_field(&c->out, joined, k);
+    for (i = 0; i < h->n && !quote; i++)
+        quote = csv_needs_quotes(h->v[i].number, strlen(h->v[i].number));
+    if (quote)
+        kd_buf_add(&c->out, "\"", 1);
+    for (i = 0; i < h->n; i++) {
+        if (i)
+            kd_buf_add(&c->out, ";", 1);
+        if (quote)
+            csv_add_quoted(&c->out, h->v[i].number, strlen(h->v[i].number));
+        else
+            kd_buf_adds(&c->out, h->v[i].number);
     }
-    kd_buf_add(&c->out, "\n", 1);
+    kd_buf_adds(&c->out, quote ? "\"\n" : "\n");
 }
 
 /* A first line such as "x,y" or "lon,lat" (no digit in it) is a header. */
@@ -718,37 +798,80 @@ static int is_header(const char *line, size_t len)
     return 1;
 }
 
+/* Opens the --points input and refuses what cannot be a file of lines (a directory, an
+ * unreadable file) with the reason, before the index is built for nothing. */
+static int open_points(struct ctx *c, struct reader *r)
+{
+    char why[128];
+    struct stat sb;
+
+    r->fd = strcmp(c->o.arg, "-") == 0 ? STDIN_FILENO : open(c->o.arg, O_RDONLY);
+    if (r->fd < 0) {
+        int e = errno;
+        kd_err_set(&c->err, KD_EIO, "lookup.points_open", "cannot open it: %s",
+                   errno_text(e, why, sizeof why));
+        if (e == EACCES)
+            kd_err_hint(&c->err, "the file is not readable by this user");
+        else
+            kd_err_hint(&c->err, "give a file of x,y lines, or - for standard input");
+        kd_err_where(&c->err, "%s", c->o.arg);
+        return -1;
+    }
+    if (fstat(r->fd, &sb) != 0) {
+        kd_err_set(&c->err, KD_EIO, "lookup.points_open", "cannot inspect it: %s",
+                   errno_text(errno, why, sizeof why));
+        kd_err_where(&c->err, "%s", c->o.arg);
+        return -1;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        kd_err_set(&c->err, KD_EIO, "lookup.points_open", "is a directory, not a file of lines");
+        kd_err_hint(&c->err, "give a file of x,y lines, or - for standard input");
+        kd_err_where(&c->err, "%s", c->o.arg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stops the batch: what was answered so far goes out first, then the error (where: the
+ * input and its line). */
+static int stop_points(struct ctx *c, long n_line)
+{
+    flush_out(c);
+    fflush(stdout);
+    if (n_line > 0)
+        kd_err_where(&c->err, "%s: line %ld", c->o.arg, n_line);
+    else
+        kd_err_where(&c->err, "%s", c->o.arg);
+    return kd_cli_fail(CMD, &c->err);
+}
+
 static int by_points(struct ctx *c)
 {
     struct kd_parcel_index *idx = NULL;
     struct kd_parcel_index_stats s;
     struct kd_hits h;
+    struct kd_err scratch; /* transformation failures answered in the line; cleared after one */
     struct reader r;
+    struct timespec t0, t1;
     char *line;
     size_t len;
     long n_lines = 0, n_bad = 0;
     int got, too_long, status = KD_EXIT_OK;
-    double t0;
 
     memset(&r, 0, sizeof r);
+    r.fd = -1;
     kd_hits_init(&h);
-    if (strcmp(c->o.arg, "-") == 0) {
-        r.fd = STDIN_FILENO;
-    } else {
-        r.fd = open(c->o.arg, O_RDONLY);
-        if (r.fd < 0) {
-            kd_err_set(&c->err, KD_EIO, "lookup.points_open", "cannot read %s", c->o.arg);
-            kd_err_hint(&c->err, "give a file of x,y lines, or - for standard input");
-            return kd_cli_fail(CMD, &c->err);
-        }
+    kd_err_init(&scratch);
+    if (open_points(c, &r)) {
+        status = kd_cli_fail(CMD, &c->err);
+        goto out;
     }
-    r.buf = malloc(READ_CAP);
+    r.buf = malloc(READ_CAP + 1);
     if (!r.buf) {
         kd_err_set(&c->err, KD_ENOMEM, "lookup.nomem", "out of memory");
         status = kd_cli_fail(CMD, &c->err);
         goto out;
     }
-    t0 = now_s();
     if (kd_parcel_index_build(c->st, c->g, c->as_of_p, &idx, &c->err)) {
         status = kd_cli_fail(CMD, &c->err);
         goto out;
@@ -760,10 +883,9 @@ static int by_points(struct ctx *c)
                 "(%.0f bytes per parcel)\n",
                 s.n_parcels, s.build_s, (double)s.heap_bytes / 1e6,
                 s.n_parcels ? (double)s.heap_bytes / (double)s.n_parcels : 0.0);
-    t0 = now_s();
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     while ((got = next_line(&r, c, &line, &len, &too_long)) == 1) {
-        double xy[2];
-        char text[128];
+        double xy[2], x, y;
         n_lines++;
         if (len && line[len - 1] == '\r')
             len--;
@@ -772,11 +894,13 @@ static int by_points(struct ctx *c)
             n_bad++;
             continue;
         }
+        /* in place: the byte after the line is its '\r' or '\n', or spare room at the end of
+         * the buffer, and is not read again */
+        line[len] = '\0';
         if (n_lines == 1 && is_header(line, len)) {
             if (c->o.json) {
-                kd_snprintf(text, sizeof text, "%.*s", (int)(len < 100 ? len : 100), line);
                 kd_buf_adds(&c->out, "{\"header\":");
-                kd_buf_add_json_str(&c->out, text);
+                json_text_prefix(&c->out, line, len, ECHO_MAX_HEADER);
                 kd_buf_adds(&c->out, "}\n");
             } else {
                 kd_buf_add(&c->out, line, len);
@@ -784,39 +908,45 @@ static int by_points(struct ctx *c)
             }
             continue;
         }
-        if (len >= sizeof text || kd_snprintf(text, sizeof text, "%.*s", (int)len, line) < 0 ||
-            memchr(line, '\0', len) || parse_numbers(text, xy, 2)) {
+        if (memchr(line, '\0', len) || parse_numbers(line, xy, 2)) {
             answer_error(c, line, len, len ? "not x,y" : "empty line");
             n_bad++;
             continue;
         }
-        {
-            double x = xy[0], y = xy[1];
-            struct kd_err e2;
-            kd_err_init(&e2);
-            if (c->to_office && kd_xform_points(c->to_office, 0, &x, &y, 1, &e2)) {
-                answer_error(c, line, len, "cannot transform to the office CRS");
-                n_bad++;
-                continue;
-            }
-            if (kd_parcel_index_point(idx, x, y, &h, &c->err)) {
+        x = xy[0], y = xy[1];
+        if (c->to_office && kd_xform_points(c->to_office, 0, &x, &y, 1, &scratch)) {
+            kd_err_init(&scratch);
+            answer_error(c, line, len, "cannot transform to the office CRS");
+            n_bad++;
+            continue;
+        }
+        if (kd_parcel_index_point(idx, x, y, &h, &c->err)) {
+            status = stop_points(c, n_lines);
+            goto out;
+        }
+        answer_hits(c, line, len, xy[0], xy[1], &h);
+        if (c->out.len >= (1u << 16)) {
+            if (c->out.failed) {
+                kd_err_set(&c->err, KD_ENOMEM, "lookup.nomem", "out of memory");
                 status = kd_cli_fail(CMD, &c->err);
                 goto out;
             }
-            answer_hits(c, line, len, xy[0], xy[1], &h);
-        }
-        if (c->out.len >= (1u << 16))
             flush_out(c);
+        }
+    }
+    if (got < 0) {
+        char why[128];
+        kd_err_set(&c->err, KD_EIO, "lookup.points_read", "reading failed: %s",
+                   errno_text(errno, why, sizeof why));
+        status = stop_points(c, n_lines + 1);
+        goto out;
     }
     flush_out(c);
     fflush(stdout);
-    if (got < 0) {
-        kd_err_set(&c->err, KD_EIO, "lookup.points_read", "reading %s failed", c->o.arg);
-        status = kd_cli_fail(CMD, &c->err);
-        goto out;
-    }
     if (c->o.verbose) {
-        double dt = now_s() - t0;
+        double dt;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
         kd_parcel_index_stats(idx, &s);
         fprintf(stderr,
                 "kadastr lookup: %ld lines in %.3f s (%.0f points/s), %zu parcels prepared\n",
@@ -953,6 +1083,13 @@ int kd_cli_lookup(int argc, char **argv)
         (c.o.mode == M_POINT || c.o.mode == M_BBOX || c.o.mode == M_POINTS) &&
         kd_xform_epsg(c.g, c.in_srid, c.cfg->srid, c.cfg->area, &c.to_office, &c.err)) {
         kd_err_where(&c.err, "--crs EPSG:%d", c.in_srid);
+        if (strcmp(c.err.key, "crs.unknown") == 0 || strcmp(c.err.key, "op.none") == 0)
+            /* geo's hint speaks of load's --s-srs; replace it (kd_err_hint overwrites) */
+            kd_err_hint(&c.err,
+                        "--crs EPSG:NNNN names the coordinates' CRS: give one PROJ knows and "
+                        "can take to the office CRS, e.g. EPSG:4326 (lon/lat, the default) or "
+                        "EPSG:%d (the office CRS)",
+                        c.cfg->srid);
         status = kd_cli_fail(CMD, &c.err);
         goto out;
     }

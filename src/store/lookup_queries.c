@@ -50,7 +50,7 @@ static enum kd_code row_parcel(sqlite3_stmt *q, int with_geom, struct kd_parcel 
 /* The columns of a right and its party, in Q_RIGHTS_OF's order (store.c); row_right reads
  * them. */
 #define RIGHT_COLS                                                                                 \
-    "r.id, r.number, p.id, p.party_id, p.kind, p.name, r.kind, r.share_num, r.share_den, "        \
+    "r.id, r.number, p.id, p.party_id, p.kind, p.name, r.kind, r.share_num, r.share_den, "         \
     "r.document, r.document_date, r.registered_on, r.valid_from, r.valid_to"
 
 static void row_right(sqlite3_stmt *q, struct kd_right *r)
@@ -103,7 +103,7 @@ enum kd_code kd_store_parcels_in_box_at(struct kd_store *st, const double box[4]
 
     if (!as_of)
         return kd_store_parcels_in_box(st, box, with_geom, cb, ud, err);
-    if (kd_store_bulk_flush(st, err))
+    if (kd_store_bulk_flush(st, KD_LAYER_PARCELS, err))
         return err->code;
     /* the R*Tree indexes every version, live or not: the time condition picks the versions */
     q = kd_store_prepare(st,
@@ -196,8 +196,8 @@ enum kd_code kd_store_rights_all_at(struct kd_store *st, const char *as_of, kd_r
     sqlite3_stmt *q = kd_store_prepare(
         st,
         "SELECT " RIGHT_COLS " FROM rights r JOIN parties p ON p.id = r.party "
-        "WHERE CASE WHEN ?1 IS NULL THEN r.valid_to IS NULL "
-        "ELSE r.valid_from <= ?1 AND (r.valid_to IS NULL OR r.valid_to > ?1) END "
+        "WHERE CASE WHEN ?1 IS NULL THEN r.valid_to IS NULL ELSE r.valid_from <= ?1 "
+        "AND (r.valid_to IS NULL OR r.valid_to > ?1) END "
         "ORDER BY r.number, r.kind, p.party_id",
         err);
 

@@ -80,6 +80,21 @@ expect_eq "ogrinfo reads the bbox answer" 4 \
     "$(ogrinfo -ro -so -al -oo DATE_AS_STRING=YES bbox.geojson | sed -n 's/^Feature Count: //p')"
 run "$KADASTR" lookup "$DB" --bbox 10,10,11,11
 expect_eq "bbox outside the area of use" 4 "$rc"
+# a huge but finite box in the office CRS is clipped to its area of use, not made NaN
+run "$KADASTR" lookup "$DB" --crs EPSG:32642 --bbox -1e308,-1e308,1e308,1e308 --json
+expect_eq "huge office-CRS bbox exit" 0 "$rc"
+expect_eq "huge office-CRS bbox finds every parcel" 406 \
+    "$(echo "$out" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["features"]))')"
+# lon/lat out of range: where and the area-of-use hint
+run "$KADASTR" lookup "$DB" --point 500,500
+expect_eq "point out of range exit" 1 "$rc"
+expect_contains "point out of range where" "kadastr lookup: --point 500,500:" "$err"
+expect_contains "point out of range hint" "area of use" "$err"
+# an unknown CRS: a hint about --crs, not load's --s-srs
+run "$KADASTR" lookup "$DB" --point 1,2 --crs EPSG:99999
+expect_eq "unknown --crs exit" 1 "$rc"
+expect_contains "unknown --crs hint" "hint: --crs EPSG:NNNN names the coordinates' CRS" "$err"
+case "$err" in *s-srs*) fail "lookup's hint names load's --s-srs: $err" ;; *) ok ;; esac
 
 # ---- --neighbours and --history ------------------------------------------------------------
 run "$KADASTR" lookup "$DB" --neighbours "$A"
@@ -128,6 +143,74 @@ expect_eq "many points exit" 0 "$rc"
 expect_eq "many points count" 20000 "$(echo "$out" | wc -l)"
 run "$KADASTR" lookup "$DB" --points nosuchfile
 expect_eq "points file missing" 1 "$rc"
+expect_contains "points file missing reason" "No such file or directory" "$err"
+# a directory is refused before the index is built, with the reason and a hint
+mkdir -p adir
+run "$KADASTR" lookup "$DB" --points adir --verbose
+expect_eq "points directory exit" 1 "$rc"
+expect_contains "points directory reason" "adir: is a directory" "$err"
+expect_contains "points directory hint" "hint:" "$err"
+case "$err" in *"index of"*) fail "index built before refusing a directory" ;; *) ok ;; esac
+if [ "$(id -u)" != 0 ]; then
+    printf '1,2\n' >unreadable.txt
+    chmod 000 unreadable.txt
+    run "$KADASTR" lookup "$DB" --points unreadable.txt
+    expect_contains "points unreadable reason" "Permission denied" "$err"
+fi
+# a valid line of 128 bytes or more is answered, not called "not x,y"
+long_x="69.27488$(printf '0%.0s' $(seq 1 150))"
+printf '%s,41.30822\n' "$long_x" >long.txt
+run "$KADASTR" lookup "$DB" --points long.txt
+expect_eq "long numeric line exit" 0 "$rc"
+expect_eq "long numeric line answered" "$long_x,41.30822,$N1" "$out"
+# --json cuts long text at a character boundary: no U+FFFD from a cut character
+python3 -c 'import sys; sys.stdout.write("x,y" + "\u00e9" * 60 + "\n" + "a" + "\u00e9" * 150 + "\n")' >utf8.txt
+run "$KADASTR" lookup "$DB" --points utf8.txt --json
+expect_eq "utf8 lines exit" 1 "$rc"
+jfield() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1"; }
+expect_eq "utf8 header cut at a character" "x,y$(python3 -c 'print("\u00e9" * 48)')" \
+    "$(echo "$out" | sed -n 1p | jfield header)"
+expect_eq "utf8 input cut at a character" "a$(python3 -c 'print("\u00e9" * 99)')" \
+    "$(echo "$out" | sed -n 2p | jfield input)"
+# many parcels at one point: every number joined, however long the line
+"$WRITER" --write-stack stack.sqlite 60
+printf '523010,4573010\n' >stack.txt
+run "$KADASTR" lookup stack.sqlite --points stack.txt --crs EPSG:32642
+expect_eq "stacked point exit" 0 "$rc"
+expect_eq "every stacked number joined" 60 "$(echo "$out" | cut -d, -f3 | tr ';' '\n' | grep -c .)"
+# an index failure half-way (a GEOS fault injected for one point) keeps the lines answered
+if command -v cc >/dev/null && pkg-config --exists geos; then
+    cat >fault.c <<'EOF'
+/* GEOSPreparedContains_r fails (2, GEOS's exception value) for a point whose x is $KD_FAULT_X */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <geos_c.h>
+#include <stdlib.h>
+typedef char (*contains_fn)(GEOSContextHandle_t, const GEOSPreparedGeometry *,
+                            const GEOSGeometry *);
+char GEOSPreparedContains_r(GEOSContextHandle_t h, const GEOSPreparedGeometry *pg,
+                            const GEOSGeometry *g)
+{
+    static contains_fn real;
+    const char *fx = getenv("KD_FAULT_X");
+    double x;
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "GEOSPreparedContains_r");
+    if (fx && GEOSGeomGetX_r(h, g, &x) == 1 && x == strtod(fx, NULL))
+        return 2;
+    return real(h, pg, g);
+}
+EOF
+    cc -shared -fPIC -o fault.so fault.c $(pkg-config --cflags geos) -ldl
+    printf '523010,4573010\n523030,4573010\n523050,4573010\n' >fault.txt
+    run env LD_PRELOAD="$PWD/fault.so" ASAN_OPTIONS=verify_asan_link_order=0 KD_FAULT_X=523030 \
+        "$KADASTR" lookup "$DB" --points fault.txt --crs EPSG:32642
+    expect_eq "index failure exit" 1 "$rc"
+    expect_eq "lines answered before the failure are printed" "523010,4573010,$N1" "$out"
+    expect_contains "index failure where" "fault.txt: line 2" "$err"
+else
+    echo "skipped: fault injection needs cc and the GEOS headers"
+fi
 
 # ---- export --------------------------------------------------------------------------------
 run "$KADASTR" export "$DB" out.gpkg
@@ -140,11 +223,27 @@ run "$KADASTR" export "$DB" out.shp
 expect_eq "export unknown format" 1 "$rc"
 run "$KADASTR" export "$DB" out2.gpkg --layer parties
 expect_eq "export of parties refused" 2 "$rc"
+run "$KADASTR" export "$DB" nodir/out.gpkg
+expect_eq "export into a missing directory" 1 "$rc"
+expect_contains "export missing directory: where is the path" "kadastr export: nodir/out.gpkg: creating" "$err"
+case "$err" in *"nodir/out.gpkg: nodir/out.gpkg"*) fail "export names the path twice: $err" ;; *) ok ;; esac
+expect_contains "export missing directory hint" "hint:" "$err"
+run "$KADASTR" export "$DB" out99999.gpkg --crs EPSG:99999
+expect_eq "export unknown CRS" 1 "$rc"
+expect_contains "export unknown CRS hint" "hint: --crs EPSG:NNNN names the output CRS" "$err"
+case "$err" in *s-srs*) fail "export's hint names load's --s-srs: $err" ;; *) ok ;; esac
 run "$KADASTR" export "$DB" out.geojson --crs EPSG:4326
 expect_eq "geojson export" 0 "$rc"
 expect_eq "geojson readable" 406 \
     "$(ogrinfo -ro -so -al -oo DATE_AS_STRING=YES out.geojson | sed -n 's/^Feature Count: //p')"
 if grep -q 'party\|Aliyev' out.geojson; then fail "personal data in open data"; else ok; fi
+# plain GDAL (no DATE_AS_STRING): no field holds a number cut to a time; the ids are the numbers
+info=$(ogrinfo -ro -al out.geojson)
+case "$info" in *"(Time)"*) fail "a GeoJSON export field is read as a time" ;; *) ok ;; esac
+if echo "$info" | grep -Eq '= [0-9]{2}:[0-9]{2}:[0-9]{2}$'; then fail "a cut number in the GeoJSON export"; else ok; fi
+expect_eq "geojson export ids are the live numbers" \
+    "$(sqlite3 "$DB" 'SELECT number FROM parcels WHERE valid_to IS NULL' | LC_ALL=C sort)" \
+    "$(echo "$info" | sed -n 's/^  id (String) = //p' | LC_ALL=C sort)"
 run "$KADASTR" export "$DB" old.fgb --as-of 2021-01-01
 expect_eq "as-of export" 0 "$rc"
 expect_eq "as-of count" 405 "$(ogrinfo -ro -so old.fgb parcels | sed -n 's/^Feature Count: //p')"
@@ -158,5 +257,11 @@ run "$KADASTR" load back.sqlite out.gpkg --as parcels --json
 expect_eq "load of the export" 406 "$(jget "$out" loaded)"
 run "$KADASTR" lookup back.sqlite --number "$N1"
 expect_eq "loaded back" 0 "$rc"
+# the GeoJSON export loads back too: its ids are the numbers
+run "$KADASTR" init back2.sqlite
+run "$KADASTR" load back2.sqlite out.geojson --as parcels --json
+expect_eq "load of the GeoJSON export" 406 "$(jget "$out" loaded)"
+run "$KADASTR" lookup back2.sqlite --number "$N1" --json
+expect_eq "GeoJSON export loaded back" "$N1" "$(jget "$out" id)"
 
 done_testing

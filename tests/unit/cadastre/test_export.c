@@ -177,10 +177,51 @@ static void test_export_layer_geojson_4326_is_rfc7946(void **state)
     assert_true(env.MinX > 69 && env.MaxX < 70 && env.MinY > 41 && env.MaxY < 42);
     f = OGR_L_GetNextFeature(l);
     assert_non_null(f);
-    /* the whole number, not the time GDAL would guess without DATE_AS_STRING */
-    assert_int_equal(strlen(OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "cadastral_number"))),
-                     19);
+    /* the whole number, as the feature id (GDAL reads it as a String field "id") */
+    assert_int_equal(strlen(OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "id"))), 19);
     OGR_F_Destroy(f);
+    GDALClose(ds);
+}
+
+/* Plain GDAL (no DATE_AS_STRING) reads a cadastral_number property as a time and cuts it;
+ * the number is the feature id instead, which GDAL reads intact as a String field. */
+static void test_export_layer_geojson_number_is_the_feature_id(void **state)
+{
+    struct world *w = *state;
+    struct kd_export_opts o = {KD_LAYER_PARCELS, 4326, NULL};
+    struct kd_export_stats s;
+    struct kd_err err;
+    GDALDatasetH ds;
+    OGRLayerH l;
+    OGRFeatureDefnH defn;
+    OGRFeatureH f;
+    char path[512];
+    long n = 0;
+    int i, id;
+
+    kd_err_init(&err);
+    assert_int_equal(
+        kd_export_layer(w->st, w->g, fresh("ids.geojson", path, sizeof path), &o, &s, &err), KD_OK);
+    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ds);
+    l = GDALDatasetGetLayer(ds, 0);
+    defn = OGR_L_GetLayerDefn(l);
+    for (i = 0; i < OGR_FD_GetFieldCount(defn); i++) {
+        OGRFieldType t = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
+        assert_true(t != OFTTime);
+    }
+    id = OGR_FD_GetFieldIndex(defn, "id");
+    assert_true(id >= 0);
+    assert_int_equal(OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, id)), OFTString);
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        struct kd_parcel p;
+        kd_parcel_init(&p);
+        assert_int_equal(
+            kd_store_parcel_get(w->st, OGR_F_GetFieldAsString(f, id), NULL, 0, &p, &err), KD_OK);
+        OGR_F_Destroy(f);
+        n++;
+    }
+    assert_int_equal(n, s.n_features);
     GDALClose(ds);
 }
 
@@ -264,6 +305,21 @@ static void test_export_layer_as_of_past_date(void **state)
     l = GDALDatasetGetLayer(ds, 0);
     OGR_L_SetAttributeFilter(l, "cadastral_number = '" FX_PARENT "'");
     assert_int_equal(OGR_L_GetFeatureCount(l, TRUE), 1);
+    /* the rights summaries of that date: parcel 1's two owners, none on the others */
+    OGR_L_SetAttributeFilter(l, "rights IS NOT NULL");
+    assert_int_equal(OGR_L_GetFeatureCount(l, TRUE), 1);
+    OGR_L_ResetReading(l);
+    {
+        OGRFeatureH f = OGR_L_GetNextFeature(l);
+        char n1[KD_CADNUM_MAX];
+        fx_number(1, n1);
+        assert_non_null(f);
+        assert_string_equal(OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "cadastral_number")),
+                            n1);
+        assert_string_equal(OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "rights")),
+                            "ownership 1/2; ownership 1/2");
+        OGR_F_Destroy(f);
+    }
     GDALClose(ds);
 }
 
@@ -286,6 +342,21 @@ static void test_export_layer_refuses_existing_file(void **state)
     assert_non_null(fp);
     assert_int_equal(fgetc(fp), 'm');
     fclose(fp);
+}
+
+/* A missing directory: where is the path once, and the hint says what to do. */
+static void test_export_layer_missing_directory(void **state)
+{
+    struct world *w = *state;
+    struct kd_export_opts o = {KD_LAYER_PARCELS, 0, NULL};
+    struct kd_err err;
+    const char *path = OUT "no_such_dir/p.gpkg";
+
+    kd_err_init(&err);
+    assert_int_equal(kd_export_layer(w->st, w->g, path, &o, NULL, &err), KD_EIO);
+    assert_string_equal(err.key, "export.create");
+    assert_string_equal(err.where, path);
+    assert_non_null(strstr(err.hint, "does not exist"));
 }
 
 static void test_export_layer_rejects_unknown_extension(void **state)
@@ -380,10 +451,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_export_layer_gpkg_round_trip),
         cmocka_unit_test(test_export_layer_geojson_4326_is_rfc7946),
+        cmocka_unit_test(test_export_layer_geojson_number_is_the_feature_id),
         cmocka_unit_test(test_export_layer_csv_and_fgb),
         cmocka_unit_test(test_export_layer_zones_and_admin_units_fields),
         cmocka_unit_test(test_export_layer_as_of_past_date),
         cmocka_unit_test(test_export_layer_refuses_existing_file),
+        cmocka_unit_test(test_export_layer_missing_directory),
         cmocka_unit_test(test_export_layer_rejects_unknown_extension),
         cmocka_unit_test(test_export_layer_rejects_parties),
         cmocka_unit_test(test_export_layer_failure_removes_partial_file),

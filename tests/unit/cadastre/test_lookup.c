@@ -2,7 +2,8 @@
 /* One-shot lookups through the store (R*Tree + GEOS): points, boxes, neighbours within the
  * gap tolerance with shared boundary lengths, history with lineage, the register as of a
  * date, and the errors. Run as `test_lookup --write-fixture PATH [NX NY]` it writes the
- * fixture register instead (the integration test drives the executable against it). */
+ * fixture register instead (the integration test drives the executable against it), and as
+ * `test_lookup --write-stack PATH N` a register of N parcels stacked on one square. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,6 +129,79 @@ static void test_lookup_box_polygon_rejects_inverted_box(void **state)
     assert_int_equal(kd_lookup_box_polygon(w->g, NULL, bad, &area, NULL, &err), KD_EINVAL);
     assert_string_equal(err.key, "lookup.box");
     assert_null(area);
+}
+
+/* A huge but finite box: interpolating its edges as a + t(b - a) overflowed to inf and made
+ * NaN vertices (0 * inf); (1 - t)a + tb stays finite. */
+static void test_lookup_box_polygon_huge_box_stays_finite(void **state)
+{
+    struct world *w = *state;
+    const double huge[4] = {-1e308, -1e308, 1e308, 1e308};
+    GEOSContextHandle_t h = kd_geo_geos(w->g);
+    const GEOSCoordSequence *seq;
+    GEOSGeometry *area = NULL;
+    struct kd_err err;
+    double env[4], x, y;
+    unsigned i, n = 0;
+
+    kd_err_init(&err);
+    assert_int_equal(kd_lookup_box_polygon(w->g, NULL, huge, &area, env, &err), KD_OK);
+    assert_true(env[0] == huge[0] && env[1] == huge[1] && env[2] == huge[2] && env[3] == huge[3]);
+    seq = GEOSGeom_getCoordSeq_r(h, GEOSGetExteriorRing_r(h, area));
+    assert_non_null(seq);
+    assert_int_equal(GEOSCoordSeq_getSize_r(h, seq, &n), 1);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(GEOSCoordSeq_getXY_r(h, seq, i, &x, &y), 1);
+        assert_true(isfinite(x) && isfinite(y));
+    }
+    GEOSGeom_destroy_r(h, area);
+}
+
+/* The store lookups keep each hit's record when asked: the caller does not read it again. */
+static void test_lookup_area_keeps_records(void **state)
+{
+    struct world *w = *state;
+    const double box[4] = {FX_X0 + 5, FX_Y0 + 5, FX_X0 + 25, FX_Y0 + 6}; /* parcels 1 and 2 */
+    GEOSGeometry *area = NULL;
+    struct kd_hits h;
+    struct kd_err err;
+    size_t i;
+
+    kd_err_init(&err);
+    kd_hits_init(&h);
+    h.keep = KD_HITS_KEEP_GEOM;
+    assert_int_equal(kd_lookup_box_polygon(w->g, NULL, box, &area, NULL, &err), KD_OK);
+    assert_int_equal(kd_lookup_area(w->st, w->g, NULL, area, &h, &err), KD_OK);
+    assert_int_equal(h.n, 2);
+    for (i = 0; i < h.n; i++) {
+        struct kd_parcel p;
+        assert_non_null(h.v[i].parcel);
+        assert_string_equal(h.v[i].parcel->number, h.v[i].number);
+        assert_int_equal(h.v[i].parcel->id, h.v[i].id);
+        kd_parcel_init(&p);
+        assert_int_equal(kd_store_parcel_get_id(w->st, h.v[i].id, 1, &p, &err), KD_OK);
+        assert_int_equal(h.v[i].parcel->wkb_len, p.wkb_len);
+        assert_memory_equal(h.v[i].parcel->wkb, p.wkb, p.wkb_len);
+        assert_string_equal(h.v[i].parcel->land_use, p.land_use);
+        kd_parcel_fini(&p);
+    }
+    /* without geometry, and the point and neighbour lookups too */
+    h.keep = KD_HITS_KEEP_RECORD;
+    assert_int_equal(kd_lookup_point(w->st, w->g, NULL, FX_X0 + 3, FX_Y0 + 4, &h, &err), KD_OK);
+    assert_int_equal(h.n, 1);
+    assert_non_null(h.v[0].parcel);
+    assert_null(h.v[0].parcel->wkb);
+    assert_string_equal(h.v[0].parcel->valid_from, FX_FROM);
+    assert_int_equal(kd_lookup_neighbours(w->st, w->g, FX_A, NULL, KD_LOOKUP_GAP_TOL_M, &h, &err),
+                     KD_OK);
+    assert_int_equal(h.n, 1);
+    assert_string_equal(h.v[0].parcel->number, FX_B);
+    /* not asked: no records */
+    h.keep = KD_HITS_KEEP_NONE;
+    assert_int_equal(kd_lookup_point(w->st, w->g, NULL, FX_X0 + 3, FX_Y0 + 4, &h, &err), KD_OK);
+    assert_null(h.v[0].parcel);
+    GEOSGeom_destroy_r(kd_geo_geos(w->g), area);
+    kd_hits_fini(&h);
 }
 
 static void test_lookup_neighbours_gap_tolerance(void **state)
@@ -271,6 +345,28 @@ static void test_lookup_area_of_use_of_utm42n(void **state)
     assert_string_equal(err.key, "crs.area_of_use");
 }
 
+/* n identical squares [FX_X0, FX_X0 + 20]^2 under the longest numbers of the uz format
+ * (10:26:01:02:03:0001:0001:001, ...): a point inside finds all n, so their joined numbers
+ * are long (29 bytes each with the separator). */
+static enum kd_code fx_write_stack(const char *path, int n, struct kd_err *err)
+{
+    struct fx f;
+    char num[KD_CADNUM_MAX];
+    enum kd_code rc;
+    int i;
+
+    rc = fx_open(&f, path);
+    for (i = 0; !rc && i < n; i++) {
+        snprintf(num, sizeof num, "10:26:01:02:03:0001:%04d:%03d", 1 + i / 1000, i % 1000);
+        rc =
+            fx_rect(&f, num, FX_X0, FX_Y0, FX_X0 + FX_CELL, FX_Y0 + FX_CELL, FX_FROM, "load", NULL);
+    }
+    rc = fx_close(&f);
+    if (rc && err)
+        *err = f.err;
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +374,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_lookup_area_exact_not_bbox),
         cmocka_unit_test(test_lookup_box_polygon_lonlat_follows_the_curve),
         cmocka_unit_test(test_lookup_box_polygon_rejects_inverted_box),
+        cmocka_unit_test(test_lookup_box_polygon_huge_box_stays_finite),
+        cmocka_unit_test(test_lookup_area_keeps_records),
         cmocka_unit_test(test_lookup_neighbours_gap_tolerance),
         cmocka_unit_test(test_lookup_neighbours_edges_and_corners),
         cmocka_unit_test(test_lookup_neighbours_unknown_number),
@@ -293,6 +391,16 @@ int main(int argc, char **argv)
         int ny = argc >= 5 ? (int)strtol(argv[4], NULL, 10) : 20;
         kd_err_init(&err);
         if (nx <= 0 || ny <= 0 || fx_write(argv[2], nx, ny, &err)) {
+            fprintf(stderr, "test_lookup: cannot write %s: %s\n", argv[2], err.msg);
+            return 1;
+        }
+        return 0;
+    }
+    if (argc >= 4 && strcmp(argv[1], "--write-stack") == 0) {
+        struct kd_err err;
+        int n = (int)strtol(argv[3], NULL, 10);
+        kd_err_init(&err);
+        if (n <= 0 || fx_write_stack(argv[2], n, &err)) {
             fprintf(stderr, "test_lookup: cannot write %s: %s\n", argv[2], err.msg);
             return 1;
         }

@@ -275,6 +275,64 @@ static void test_lookup_json_geometry_rejects_truncated_wkb(void **state)
     kd_buf_fini(&b);
 }
 
+/* A MultiPolygon whose second polygon is cut short: the first one is written before the
+ * failure shows, and must not stay in out. */
+static void test_lookup_json_geometry_failure_leaves_out_unchanged(void **state)
+{
+    static const double shell[] = {0, 0, 10, 0, 10, 10, 0, 10, 0, 0};
+    const double *rings[] = {shell};
+    const uint32_t n[] = {5};
+    unsigned char wkb[512];
+    uint32_t type = 6, two = 2;
+    size_t k = 0, len1;
+    struct kd_buf b;
+    struct kd_err err;
+
+    (void)state;
+    wkb[k++] = 1;
+    memcpy(wkb + k, &type, 4), k += 4;
+    memcpy(wkb + k, &two, 4), k += 4;
+    len1 = polygon_wkb(wkb + k, rings, n, 1);
+    k += len1;
+    k += polygon_wkb(wkb + k, rings, n, 1);
+    kd_err_init(&err);
+    kd_buf_init(&b);
+    kd_buf_adds(&b, "[");
+    assert_int_equal(kd_lookup_json_geometry(wkb, k - 20, 7, &b, &err), KD_EINVAL);
+    assert_string_equal(err.key, "wkb.malformed");
+    assert_int_equal(b.len, 1);
+    assert_string_equal(b.data, "[");
+    kd_buf_fini(&b);
+}
+
+/* A parcel whose geometry cannot be written: no half feature left in out. */
+static void test_lookup_json_feature_failure_leaves_out_unchanged(void **state)
+{
+    struct world *w = *state;
+    struct kd_lookup_json_opts o;
+    struct kd_parcel p;
+    struct kd_buf b;
+    struct kd_err err;
+    unsigned char point[21] = {1, 1, 0, 0, 0};
+    char n1[KD_CADNUM_MAX];
+
+    kd_err_init(&err);
+    memset(&o, 0, sizeof o);
+    o.with_rights = o.with_overlays = 1;
+    kd_parcel_init(&p);
+    fx_number(1, n1);
+    assert_int_equal(kd_store_parcel_get(w->st, n1, NULL, 0, &p, &err), KD_OK);
+    p.wkb = point; /* borrowed: not freed below */
+    p.wkb_len = sizeof point;
+    kd_buf_init(&b);
+    kd_buf_adds(&b, "{\"features\":[");
+    assert_int_equal(kd_lookup_json_feature(w->st, &o, &p, NULL, &b, &err), KD_EINVAL);
+    assert_string_equal(err.key, "wkb.type");
+    assert_string_equal(b.data, "{\"features\":[");
+    assert_int_equal(b.len, strlen("{\"features\":["));
+    kd_buf_fini(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +342,8 @@ int main(void)
         cmocka_unit_test(test_lookup_json_geometry_turns_rings_rfc7946),
         cmocka_unit_test(test_lookup_json_geometry_rejects_point),
         cmocka_unit_test(test_lookup_json_geometry_rejects_truncated_wkb),
+        cmocka_unit_test(test_lookup_json_geometry_failure_leaves_out_unchanged),
+        cmocka_unit_test(test_lookup_json_feature_failure_leaves_out_unchanged),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -9,6 +9,7 @@
 #include "cadastre_int.h"
 
 #include <malloc.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,65 +32,9 @@ struct kd_parcel_index {
     struct entry **cand; /* scratch: candidates of the current query */
     size_t n_cand, cap_cand;
     int cand_failed;
+    double extent[4]; /* of every indexed parcel, W,S,E,N (office CRS) */
     struct kd_parcel_index_stats stats;
 };
-
-void kd_hits_init(struct kd_hits *h)
-{
-    memset(h, 0, sizeof *h);
-}
-
-void kd_hits_fini(struct kd_hits *h)
-{
-    if (h) {
-        free(h->v);
-        memset(h, 0, sizeof *h);
-    }
-}
-
-struct kd_parcel_hit *kd_hits_push(struct kd_hits *h)
-{
-    struct kd_parcel_hit *x;
-
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? h->cap * 2 : 16;
-        struct kd_parcel_hit *v = realloc(h->v, nc * sizeof *v);
-        if (!v)
-            return NULL;
-        h->v = v;
-        h->cap = nc;
-    }
-    x = &h->v[h->n++];
-    memset(x, 0, sizeof *x);
-    return x;
-}
-
-static int hit_cmp(const void *a, const void *b)
-{
-    const struct kd_parcel_hit *x = a, *y = b;
-    int c = strcmp(x->number, y->number);
-
-    if (c)
-        return c;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
-void kd_hits_sort(struct kd_hits *h)
-{
-    size_t i, j;
-
-    if (h->n > 16) {
-        qsort(h->v, h->n, sizeof *h->v, hit_cmp);
-        return;
-    }
-    /* the usual answer is one or two parcels: insertion sort, no call overhead */
-    for (i = 1; i < h->n; i++) {
-        struct kd_parcel_hit t = h->v[i];
-        for (j = i; j > 0 && hit_cmp(&h->v[j - 1], &t) > 0; j--)
-            h->v[j] = h->v[j - 1];
-        h->v[j] = t;
-    }
-}
 
 static double now_s(void)
 {
@@ -203,6 +148,18 @@ enum kd_code kd_parcel_index_build(struct kd_store *st, struct kd_geo *g, const 
     rc = kd_store_parcels_foreach(st, as_of, 1, add_parcel, idx, err);
     if (rc)
         goto fail;
+    idx->extent[0] = idx->extent[1] = INFINITY;
+    idx->extent[2] = idx->extent[3] = -INFINITY;
+    for (i = 0; i < idx->n; i++) {
+        double x0, y0, x1, y1;
+        if (GEOSGeom_getXMin_r(idx->h, idx->e[i].geom, &x0) != 1 ||
+            GEOSGeom_getYMin_r(idx->h, idx->e[i].geom, &y0) != 1 ||
+            GEOSGeom_getXMax_r(idx->h, idx->e[i].geom, &x1) != 1 ||
+            GEOSGeom_getYMax_r(idx->h, idx->e[i].geom, &y1) != 1)
+            continue; /* empty: it meets no box */
+        idx->extent[0] = fmin(idx->extent[0], x0), idx->extent[1] = fmin(idx->extent[1], y0);
+        idx->extent[2] = fmax(idx->extent[2], x1), idx->extent[3] = fmax(idx->extent[3], y1);
+    }
     /* the entries array is final now: the tree may point into it */
     idx->tree = GEOSSTRtree_create_r(idx->h, 10);
     if (!idx->tree) {
@@ -256,8 +213,7 @@ static enum kd_code geos_failed(struct kd_parcel_index *idx, struct kd_err *err)
         idx->cand_failed = 0;
         return kd_err_set(err, KD_ENOMEM, "index.nomem", "out of memory");
     }
-    return kd_err_set(err, KD_EGEO, "geos.query", "GEOS failed in a lookup: %s",
-                      kd_geo_geos_msg(idx->g));
+    return kd_lookup_geos_fail(idx->g, "in an index lookup", err);
 }
 
 static enum kd_code push_hit(struct kd_hits *out, const struct kd_parcel_index *idx,
@@ -280,7 +236,7 @@ enum kd_code kd_parcel_index_point(struct kd_parcel_index *idx, double x, double
     enum kd_code rc = KD_OK;
     size_t i;
 
-    out->n = 0;
+    kd_hits_reset(out);
     /* GEOS 3.11 has no prepared predicate on bare x,y: one point per query (measured in
      * docs/cli.md, "kadastr lookup": a small part of the cost) */
     pt = GEOSGeom_createPointFromXY_r(idx->h, x, y);
@@ -332,7 +288,7 @@ enum kd_code kd_parcel_index_area(struct kd_parcel_index *idx, const GEOSGeometr
     enum kd_code rc = KD_OK;
     size_t i;
 
-    out->n = 0;
+    kd_hits_reset(out);
     prep = GEOSPrepare_r(idx->h, area);
     if (!prep)
         return geos_failed(idx, err);
@@ -365,9 +321,23 @@ enum kd_code kd_parcel_index_box(struct kd_parcel_index *idx, const double box[4
                                  struct kd_hits *out, struct kd_err *err)
 {
     GEOSGeometry *area = NULL;
+    double b[4];
     enum kd_code rc;
 
-    rc = kd_lookup_box_polygon(idx->g, NULL, box, &area, NULL, err);
+    if (!(box[0] < box[2]) || !(box[1] < box[3]) || !isfinite(box[0]) || !isfinite(box[1]) ||
+        !isfinite(box[2]) || !isfinite(box[3]))
+        return kd_lookup_box_polygon(idx->g, NULL, box, &area, NULL, err); /* its error */
+    /* clipped to the parcels' extent (plus a metre, so that a box touching the outermost
+     * boundary stays a box): the answer is the same, and GEOS never meets coordinates near
+     * DBL_MAX, whose products overflow in its predicates */
+    b[0] = fmax(box[0], idx->extent[0] - 1), b[1] = fmax(box[1], idx->extent[1] - 1);
+    b[2] = fmin(box[2], idx->extent[2] + 1), b[3] = fmin(box[3], idx->extent[3] + 1);
+    if (!(b[0] < b[2]) || !(b[1] < b[3])) {
+        /* a metre or more from every parcel (or an empty index) */
+        kd_hits_reset(out);
+        return KD_OK;
+    }
+    rc = kd_lookup_box_polygon(idx->g, NULL, b, &area, NULL, err);
     if (rc)
         return rc;
     rc = kd_parcel_index_area(idx, area, out, err);

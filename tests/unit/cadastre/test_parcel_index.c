@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The in-memory parcel index against the fixture register: a point inside, outside, on a
- * shared edge and on a corner; boxes whose bounding-box answer differs from the exact one;
- * the index of a past date; and its stats. */
+/* The in-memory parcel index (parcel_index.c) against the fixture register: a point inside,
+ * outside, on a shared edge and on a corner; boxes whose bounding-box answer differs from
+ * the exact one, and a huge box; the index of a past date; and its stats. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 
 #include "fixture.h"
 
-#define DB KD_TEST_WORK "/cadastre_index.sqlite"
+#define DB KD_TEST_WORK "/cadastre_parcel_index.sqlite"
 
 struct world {
     struct kd_store *st;
@@ -150,6 +150,19 @@ static void test_parcel_index_box_selects_every_intersecting_parcel(void **state
     assert_int_equal(w->h.n, 1);
 }
 
+/* A huge but finite box finds every parcel (its edges once became NaN: 0 * inf). */
+static void test_parcel_index_box_huge_box_finds_every_parcel(void **state)
+{
+    struct world *w = *state;
+    const double huge[4] = {-1e308, -1e308, 1e308, 1e308};
+    const double far[4] = {1e300, 1e300, 1e308, 1e308};
+
+    assert_int_equal(kd_parcel_index_box(w->idx, huge, &w->h, &w->err), KD_OK);
+    assert_int_equal(w->h.n, 400 + FX_N_SPECIAL_LIVE);
+    assert_int_equal(kd_parcel_index_box(w->idx, far, &w->h, &w->err), KD_OK);
+    assert_int_equal(w->h.n, 0);
+}
+
 static void test_parcel_index_box_rejects_empty_box(void **state)
 {
     struct world *w = *state;
@@ -211,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_parcel_index_point_corner_finds_four),
         cmocka_unit_test(test_parcel_index_box_exact_not_bbox),
         cmocka_unit_test(test_parcel_index_box_selects_every_intersecting_parcel),
+        cmocka_unit_test(test_parcel_index_box_huge_box_finds_every_parcel),
         cmocka_unit_test(test_parcel_index_box_rejects_empty_box),
         cmocka_unit_test(test_parcel_index_build_as_of_past_date),
         cmocka_unit_test(test_parcel_index_point_prepares_lazily),
