@@ -228,10 +228,15 @@ enum kd_code kd_op_choose(struct kd_geo *g, const char *src_def, int dst_srid,
     enum kd_code rc = KD_OK;
 
     memset(c, 0, sizeof *c);
-    if (!src || !dst) {
-        kd_err_set(err, KD_EGEO, "crs.unknown", "PROJ does not know the CRS %s",
-                   !src ? src_def : "of the office");
+    if (!src) {
+        kd_err_set(err, KD_EGEO, "crs.unknown", "PROJ does not know the CRS %s", src_def);
         kd_err_hint(err, "name the source CRS with --s-srs EPSG:NNNN");
+        rc = KD_EGEO;
+        goto out;
+    }
+    if (!dst) {
+        kd_err_set(err, KD_EGEO, "crs.unknown", "PROJ does not know the CRS EPSG:%d", dst_srid);
+        kd_err_hint(err, "use a CRS from the EPSG registry (projinfo EPSG:NNNN shows it)");
         rc = KD_EGEO;
         goto out;
     }
