@@ -8,44 +8,8 @@
  * one-shot questions and one whole-layer pass, not a per-point hot path. */
 #include "store_int.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Reads PARCEL_COLS (+ WKB at column 13) as parcels.c's parcel_from_row does (static there,
- * so repeated here; the column list itself is the shared PARCEL_COLS). */
-static enum kd_code row_parcel(sqlite3_stmt *q, int with_geom, struct kd_parcel *p,
-                               struct kd_err *err)
-{
-    kd_parcel_fini(p);
-    kd_parcel_init(p);
-    p->id = sqlite3_column_int64(q, 0);
-    kd_store_col_text(q, 1, p->number, sizeof p->number);
-    kd_store_col_text(q, 2, p->land_category, sizeof p->land_category);
-    kd_store_col_text(q, 3, p->land_use, sizeof p->land_use);
-    kd_store_col_text(q, 4, p->address, sizeof p->address);
-    p->declared_area_m2 =
-        sqlite3_column_type(q, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 5);
-    p->area_m2 = sqlite3_column_double(q, 6);
-    p->geodesic_area_m2 = sqlite3_column_double(q, 7);
-    kd_store_col_text(q, 8, p->valid_from, sizeof p->valid_from);
-    kd_store_col_text(q, 9, p->valid_to, sizeof p->valid_to);
-    kd_store_col_text(q, 10, p->operation, sizeof p->operation);
-    kd_store_col_text(q, 11, p->source, sizeof p->source);
-    p->content_hash = (uint64_t)sqlite3_column_int64(q, 12);
-    if (with_geom) {
-        const void *b = sqlite3_column_blob(q, 13);
-        int n = sqlite3_column_bytes(q, 13);
-        if (b && n > 0) {
-            p->wkb = malloc((size_t)n);
-            if (!p->wkb)
-                return kd_err_set(err, KD_ENOMEM, "store.nomem", "out of memory");
-            memcpy(p->wkb, b, (size_t)n);
-            p->wkb_len = (size_t)n;
-        }
-    }
-    return KD_OK;
-}
 
 /* The columns of a right and its party, in Q_RIGHTS_OF's order (store.c); row_right reads
  * them. */
@@ -125,7 +89,7 @@ enum kd_code kd_store_parcels_in_box_at(struct kd_store *st, const double box[4]
     sqlite3_bind_text(q, 5, as_of, -1, SQLITE_STATIC);
     kd_parcel_init(&p);
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
-        rc = row_parcel(q, with_geom, &p, err);
+        rc = kd_store_parcel_from_row(q, with_geom, &p, err);
         if (!rc)
             rc = cb(ud, &p, err);
         if (rc)

@@ -30,8 +30,8 @@ static void bind_opt_double(sqlite3_stmt *q, int i, double v)
         sqlite3_bind_double(q, i, v);
 }
 
-enum kd_code kd_store_parcel_insert(struct kd_store *st, const struct kd_parcel_new *p,
-                                    int64_t *id, struct kd_err *err)
+enum kd_code kd_store_parcel_insert(struct kd_store *st, const struct kd_parcel_new *p, int64_t *id,
+                                    struct kd_err *err)
 {
     sqlite3_stmt *q = kd_store_stmt(st, Q_PARCEL_INSERT, err);
     double box_cad[4], box_3857[4];
@@ -123,9 +123,8 @@ enum kd_code kd_store_lineage_add(struct kd_store *st, int64_t child_id, int64_t
     return rc;
 }
 
-/* Reads a row of PARCEL_COLS (+ WKB at column 13 when with_geom) into p. */
-static enum kd_code parcel_from_row(sqlite3_stmt *q, int with_geom, struct kd_parcel *p,
-                                    struct kd_err *err)
+enum kd_code kd_store_parcel_from_row(sqlite3_stmt *q, int with_geom, struct kd_parcel *p,
+                                      struct kd_err *err)
 {
     kd_parcel_fini(p);
     kd_parcel_init(p);
@@ -164,7 +163,7 @@ static enum kd_code get_one(struct kd_store *st, sqlite3_stmt *q, int with_geom,
 
     switch (sqlite3_step(q)) {
     case SQLITE_ROW:
-        rc = parcel_from_row(q, with_geom, out, err);
+        rc = kd_store_parcel_from_row(q, with_geom, out, err);
         break;
     case SQLITE_DONE:
         rc = kd_err_set(err, KD_ENOTFOUND, "parcel.not_found", "no parcel %s", what);
@@ -189,8 +188,8 @@ enum kd_code kd_store_parcel_get(struct kd_store *st, const char *number, const 
     sqlite3_bind_text(q, 1, number, -1, SQLITE_STATIC);
     if (as_of)
         sqlite3_bind_text(q, 2, as_of, -1, SQLITE_STATIC);
-    kd_snprintf(what, sizeof what, "has cadastral number %s%s%s", number,
-                as_of ? " as of " : "", as_of ? as_of : "");
+    kd_snprintf(what, sizeof what, "has cadastral number %s%s%s", number, as_of ? " as of " : "",
+                as_of ? as_of : "");
     return get_one(st, q, with_geom, out, what, err);
 }
 
@@ -215,7 +214,7 @@ static enum kd_code each_row(struct kd_store *st, sqlite3_stmt *q, int with_geom
 
     kd_parcel_init(&p);
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
-        rc = parcel_from_row(q, with_geom, &p, err);
+        rc = kd_store_parcel_from_row(q, with_geom, &p, err);
         if (!rc)
             rc = cb(ud, &p, err);
         if (rc)
@@ -285,11 +284,11 @@ enum kd_code kd_store_parcel_versions(struct kd_store *st, const char *number, i
 enum kd_code kd_store_parcels_count(struct kd_store *st, const char *as_of, int64_t *n,
                                     struct kd_err *err)
 {
-    sqlite3_stmt *q = kd_store_prepare(
-        st,
-        as_of ? "SELECT count(*) FROM parcels p WHERE ?1 IS NULL AND " ASOF
-              : "SELECT count(*) FROM parcels p WHERE p.valid_to IS NULL",
-        err);
+    sqlite3_stmt *q =
+        kd_store_prepare(st,
+                         as_of ? "SELECT count(*) FROM parcels p WHERE ?1 IS NULL AND " ASOF
+                               : "SELECT count(*) FROM parcels p WHERE p.valid_to IS NULL",
+                         err);
     enum kd_code rc = KD_OK;
 
     if (!q)
@@ -304,8 +303,8 @@ enum kd_code kd_store_parcels_count(struct kd_store *st, const char *as_of, int6
     return rc;
 }
 
-enum kd_code kd_store_lineage_parents(struct kd_store *st, int64_t pid, kd_lineage_cb cb,
-                                      void *ud, struct kd_err *err)
+enum kd_code kd_store_lineage_parents(struct kd_store *st, int64_t pid, kd_lineage_cb cb, void *ud,
+                                      struct kd_err *err)
 {
     sqlite3_stmt *q = kd_store_stmt(st, Q_LINEAGE_PARENTS, err);
     struct kd_lineage l;

@@ -11,7 +11,7 @@
 /* The columns every parcel read returns (parcel_from_row in parcels.c reads them), and
  * the as-of condition on ?2. */
 #define PARCEL_COLS                                                                                \
-    "p.id, p.number, p.land_category, p.land_use, p.address, p.declared_area_m2, p.area_m2, "     \
+    "p.id, p.number, p.land_category, p.land_use, p.address, p.declared_area_m2, p.area_m2, "      \
     "p.geodesic_area_m2, p.valid_from, p.valid_to, p.operation, p.source, p.content_hash"
 #define ASOF "p.valid_from <= ?2 AND (p.valid_to IS NULL OR p.valid_to > ?2)"
 
@@ -67,7 +67,7 @@ struct kd_store {
     sqlite3_stmt *q_area_insert[KD_N_LAYERS];
     sqlite3_stmt *q_area_box[KD_N_LAYERS];
     sqlite3_stmt *q_area_rtree[KD_N_LAYERS][2];
-    struct kd_buf blob_cad, blob_3857; /* reused for every insert */
+    struct kd_buf blob_cad, blob_3857;      /* reused for every insert */
     struct kd_store_bulk bulk[KD_N_LAYERS]; /* geometry layers only */
 };
 
@@ -92,8 +92,8 @@ int kd_store_blob_from_wkb(const unsigned char *wkb, size_t len, int srid, struc
 /* Writes a geometry's two blobs for an insert and, after it, its R*Tree rows. */
 enum kd_code kd_store_geoms_bind(struct kd_store *st, sqlite3_stmt *q, int col_cad,
                                  const unsigned char *wkb_cad, size_t cad_len,
-                                 const unsigned char *wkb_3857, size_t len_3857,
-                                 double box_cad[4], double box_3857[4], struct kd_err *err);
+                                 const unsigned char *wkb_3857, size_t len_3857, double box_cad[4],
+                                 double box_3857[4], struct kd_err *err);
 enum kd_code kd_store_rtree_put(struct kd_store *st, sqlite3_stmt *q, int64_t id,
                                 const double box[4], struct kd_err *err);
 
@@ -106,6 +106,10 @@ enum kd_code kd_store_bulk_add(struct kd_store *st, enum kd_layer layer, int64_t
 enum kd_code kd_store_bulk_flush(struct kd_store *st, int layer, struct kd_err *err);
 void kd_store_bulk_cancel(struct kd_store *st);
 void kd_store_bulk_fini(struct kd_store *st);
+
+/* Reads a row of PARCEL_COLS (+ WKB at column 13 when with_geom) into p (parcels.c). */
+enum kd_code kd_store_parcel_from_row(sqlite3_stmt *q, int with_geom, struct kd_parcel *p,
+                                      struct kd_err *err);
 
 /* Binds text or NULL. */
 void kd_store_bind_text(sqlite3_stmt *q, int i, const char *s);
