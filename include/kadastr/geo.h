@@ -35,22 +35,22 @@ void kd_crs_name(struct kd_geo *g, int srid, char *out, size_t size);
 enum kd_code kd_crs_area_of_use(struct kd_geo *g, int srid, double area[4],
                                 struct kd_err *err) KD_WUR;
 /* The box (W,S,E,N in the CRS src) in lon/lat degrees, edges densified. */
-enum kd_code kd_crs_box_lonlat(struct kd_geo *g, const char *src, const double in[4],
-                               double out[4], struct kd_err *err) KD_WUR;
+enum kd_code kd_crs_box_lonlat(struct kd_geo *g, const char *src, const double in[4], double out[4],
+                               struct kd_err *err) KD_WUR;
 
 /* ---- choosing and running coordinate operations ------------------------------------------- */
 
 /* The chosen operation from a source CRS to a target CRS (DESIGN: docs/architecture.md,
  * "Choosing a coordinate operation"). */
 struct kd_op_choice {
-    char *definition;          /* PROJ pipeline, normalized axis order (malloc'd) */
-    char name[512];            /* the operation's name */
-    char transformation[256];  /* datum transformation steps ("Pulkovo 1942 to WGS 84 (16)
-                                  (EPSG:15865)"), "" when only conversions */
-    double accuracy_m;         /* PROJ's stated accuracy, 0 for conversions, -1 unknown */
-    int ballpark;              /* only a ballpark operation exists */
-    int covers_office;         /* the operation's area of use contains the office area */
-    char warning[256];         /* "" or why the user should look */
+    char *definition;         /* PROJ pipeline, normalized axis order (malloc'd) */
+    char name[512];           /* the operation's name */
+    char transformation[256]; /* datum transformation steps ("Pulkovo 1942 to WGS 84 (16)
+                                 (EPSG:15865)"), "" when only conversions */
+    double accuracy_m;        /* PROJ's stated accuracy, 0 for conversions, -1 unknown */
+    int ballpark;             /* only a ballpark operation exists */
+    int covers_office;        /* the operation's area of use contains the office area */
+    char warning[256];        /* "" or why the user should look */
 };
 void kd_op_choice_fini(struct kd_op_choice *c);
 

@@ -50,10 +50,10 @@ struct kd_load_result {
     struct kd_load_counts total;
     struct kd_load_source *sources; /* n_sources entries */
     int n_sources;
-    char source_crs[256];       /* of the last source */
-    struct kd_store_op op;      /* the operation used (the last source's) */
-    char rejects_path[1024];    /* "" when nothing was rejected */
-    char repaired_ids[2048];    /* "source:fid, ..." of repaired features (cut when long) */
+    char source_crs[256];    /* of the last source */
+    struct kd_store_op op;   /* the operation used (the last source's) */
+    char rejects_path[1024]; /* "" when nothing was rejected */
+    char repaired_ids[2048]; /* "source:fid, ..." of repaired features (cut when long) */
     double seconds;
 };
 void kd_load_result_fini(struct kd_load_result *r);
@@ -65,15 +65,15 @@ enum kd_dup_policy {
 };
 
 struct kd_load_opts {
-    enum kd_layer as;          /* what the sources hold */
-    const char *layer;         /* --layer, or NULL */
-    const char *mapping;       /* --mapping file, or NULL */
-    const char *s_srs;         /* --s-srs, or NULL */
-    int repair;                /* --repair */
-    int replace;               /* --replace */
-    const char *rejects;       /* --rejects FILE (.gpkg or .geojson), or NULL for a default
-                                  next to the database */
-    const char *db_path;       /* to place the default rejects file */
+    enum kd_layer as;    /* what the sources hold */
+    const char *layer;   /* --layer, or NULL */
+    const char *mapping; /* --mapping file, or NULL */
+    const char *s_srs;   /* --s-srs, or NULL */
+    int repair;          /* --repair */
+    int replace;         /* --replace */
+    const char *rejects; /* --rejects FILE (.gpkg or .geojson), or NULL for a default
+                            next to the database */
+    const char *db_path; /* to place the default rejects file */
     /* Progress, called every few hundred features (may be NULL). */
     void (*progress)(void *ud, long done, long total);
     void *progress_ud;

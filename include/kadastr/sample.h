@@ -12,8 +12,8 @@
 /* Geometries are ISO WKB, little endian, 2D, in EPSG:32642, borrowed for the call only.
  * Strings are borrowed for the call only; NULL means absent. */
 struct kd_sample_admin_unit {
-    const char *code;        /* "10", "10:26", "10:26:01:02", "10:26:01:02:03" */
-    const char *level;       /* "region", "district", "zone", "massiv", "mavze" */
+    const char *code;  /* "10", "10:26", "10:26:01:02", "10:26:01:02:03" */
+    const char *level; /* "region", "district", "zone", "massiv", "mavze" */
     const char *name;
     const char *parent_code; /* NULL for the region */
     const unsigned char *wkb;
@@ -25,10 +25,10 @@ struct kd_sample_parcel {
     const char *land_category;    /* one of the 8 categories of DOMAIN.md, snake_case */
     const char *land_use;
     const char *address;
-    double declared_area_m2;      /* > 0 */
-    const char *valid_from;       /* register time "YYYY-MM-DDTHH:MM:SSZ" */
-    const char *valid_to;         /* NULL: live */
-    const char *operation;        /* "create", "split", "merge", "correction" */
+    double declared_area_m2; /* > 0 */
+    const char *valid_from;  /* register time "YYYY-MM-DDTHH:MM:SSZ" */
+    const char *valid_to;    /* NULL: live */
+    const char *operation;   /* "create", "split", "merge", "correction" */
     /* lineage: numbers of the parent versions retired at valid_from (split-of: 1 parent,
      * merge-of: 2+, correction: the same number) */
     const char *const *parents;
@@ -37,10 +37,10 @@ struct kd_sample_parcel {
     size_t wkb_len;
 };
 
-struct kd_sample_area {     /* a zone or a restriction */
-    const char *code;       /* zone code ("R1") or restriction code ("WP-001") */
-    const char *kind;       /* zones: "base"; restrictions: "water_protection",
-                               "utility_corridor", "heritage" */
+struct kd_sample_area { /* a zone or a restriction */
+    const char *code;   /* zone code ("R1") or restriction code ("WP-001") */
+    const char *kind;   /* zones: "base"; restrictions: "water_protection",
+                           "utility_corridor", "heritage" */
     const char *name;
     const char *permitted_uses; /* zones: land uses separated by ',' ; restrictions: NULL */
     const unsigned char *wkb;   /* Polygon or MultiPolygon */
@@ -48,7 +48,7 @@ struct kd_sample_area {     /* a zone or a restriction */
 };
 
 struct kd_sample_party {
-    const char *kind; /* "person" or "organisation" */
+    const char *kind;  /* "person" or "organisation" */
     const char *pinfl; /* person: 14 digits with a valid check digit; else NULL */
     const char *stir;  /* organisation: 9 digits; else NULL */
     const char *name;
@@ -65,11 +65,11 @@ struct kd_sample_right {
 };
 
 struct kd_sample_application {
-    const char *number;           /* "APP-2024-000123" */
-    const char *kind;             /* "registration", "split", "merge", "correction" */
+    const char *number; /* "APP-2024-000123" */
+    const char *kind;   /* "registration", "split", "merge", "correction" */
     const char *cadastral_number;
-    const char *status;           /* "submitted", "in_review", "approved", "rejected" */
-    const char *submitted_at;     /* register time */
+    const char *status;       /* "submitted", "in_review", "approved", "rejected" */
+    const char *submitted_at; /* register time */
 };
 
 /* Every callback returns KD_OK to go on, or an error (already in err) to stop generation.
@@ -99,8 +99,9 @@ struct kd_sample_stats {
 
 /* Generates the region into sink. OUT stats (may be NULL). Errors: those of the sink,
  * KD_EINVAL "sample.n_parcels", KD_ENOMEM. Single-threaded; reentrant (no globals). */
-enum kd_code kd_sample_generate(const struct kd_sample_opts *opts, const struct kd_sample_sink *sink,
-                                struct kd_sample_stats *stats, struct kd_err *err) KD_WUR;
+enum kd_code kd_sample_generate(const struct kd_sample_opts *opts,
+                                const struct kd_sample_sink *sink, struct kd_sample_stats *stats,
+                                struct kd_err *err) KD_WUR;
 
 /* A sink writing a GeoPackage with layers parcels (live), zones, restrictions, admin_units
  * (geometries transformed from EPSG:32642 to crs, e.g. "EPSG:28412") and attribute tables

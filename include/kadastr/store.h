@@ -136,8 +136,8 @@ struct kd_parcel_new {
 
 /* Inserts a version. OUT id. Errors: "store.duplicate_live" (a live version of the number
  * exists), "store.insert". */
-enum kd_code kd_store_parcel_insert(struct kd_store *st, const struct kd_parcel_new *p,
-                                    int64_t *id, struct kd_err *err) KD_WUR;
+enum kd_code kd_store_parcel_insert(struct kd_store *st, const struct kd_parcel_new *p, int64_t *id,
+                                    struct kd_err *err) KD_WUR;
 /* Sets valid_to of a live version. */
 enum kd_code kd_store_parcel_retire(struct kd_store *st, int64_t id, const char *valid_to,
                                     struct kd_err *err) KD_WUR;
@@ -185,8 +185,8 @@ struct kd_area {
     enum kd_layer layer;
     int64_t id;
     char code[128];
-    char kind[64];   /* zones: "base", "overlay", ...; restrictions: "water_protection", ...;
-                        admin units: the level */
+    char kind[64]; /* zones: "base", "overlay", ...; restrictions: "water_protection", ...;
+                      admin units: the level */
     char name[256];
     char extra[512]; /* zones: permitted uses; admin units: parent code */
     char valid_from[32];
@@ -271,9 +271,8 @@ struct kd_right {
 };
 /* Inserts a right (live) or finds an identical live one. OUT status: 0 inserted,
  * 1 unchanged. The caller has checked the parcel and party. */
-enum kd_code kd_store_right_put(struct kd_store *st, const struct kd_right *r,
-                                int64_t party_rowid, const char *source, int *status,
-                                struct kd_err *err) KD_WUR;
+enum kd_code kd_store_right_put(struct kd_store *st, const struct kd_right *r, int64_t party_rowid,
+                                const char *source, int *status, struct kd_err *err) KD_WUR;
 typedef enum kd_code (*kd_right_cb)(void *ud, const struct kd_right *r, struct kd_err *err);
 /* Live rights on a parcel number. */
 enum kd_code kd_store_rights_of(struct kd_store *st, const char *number, kd_right_cb cb, void *ud,
@@ -292,8 +291,8 @@ enum kd_code kd_store_application_put(struct kd_store *st, const struct kd_appli
 
 /* ---- summary ------------------------------------------------------------------------------ */
 struct kd_store_summary {
-    int64_t n_parcels_live, n_parcels_historic, n_zones, n_restrictions, n_admin_units,
-        n_parties, n_rights, n_applications;
+    int64_t n_parcels_live, n_parcels_historic, n_zones, n_restrictions, n_admin_units, n_parties,
+        n_rights, n_applications;
     double live_extent[4]; /* office CRS; all 0 when empty */
 };
 enum kd_code kd_store_summary(struct kd_store *st, struct kd_store_summary *out,
@@ -303,13 +302,13 @@ enum kd_code kd_store_summary(struct kd_store *st, struct kd_store_summary *out,
 
 /* Parcels current at as_of (NULL: live) whose bounding box meets the box (office CRS),
  * through the R*Tree. */
-enum kd_code kd_store_parcels_in_box_at(struct kd_store *st, const double box[4],
-                                        const char *as_of, int with_geom, kd_parcel_cb cb,
-                                        void *ud, struct kd_err *err) KD_WUR;
+enum kd_code kd_store_parcels_in_box_at(struct kd_store *st, const double box[4], const char *as_of,
+                                        int with_geom, kd_parcel_cb cb, void *ud,
+                                        struct kd_err *err) KD_WUR;
 /* The children of a version (what was made from it); l->kind is the child's relation
  * ("split-of", ...), l->other_* describe the child. In child number order. */
-enum kd_code kd_store_lineage_children(struct kd_store *st, int64_t id, kd_lineage_cb cb,
-                                       void *ud, struct kd_err *err) KD_WUR;
+enum kd_code kd_store_lineage_children(struct kd_store *st, int64_t id, kd_lineage_cb cb, void *ud,
+                                       struct kd_err *err) KD_WUR;
 /* Rights on a parcel number current at as_of (NULL: live, as kd_store_rights_of), ordered
  * by kind then party id. */
 enum kd_code kd_store_rights_at(struct kd_store *st, const char *number, const char *as_of,

@@ -82,8 +82,9 @@ int kd_cli_init(int argc, char **argv)
         (use[2] < cfg.area[0] || use[0] > cfg.area[2] || use[3] < cfg.area[1] ||
          use[1] > cfg.area[3])) {
         memcpy(cfg.area, use, sizeof use);
-        fprintf(stderr, "kadastr init: EPSG:%d does not reach Uzbekistan: office area set to "
-                        "its area of use %.2f,%.2f,%.2f,%.2f (choose one with --area)\n",
+        fprintf(stderr,
+                "kadastr init: EPSG:%d does not reach Uzbekistan: office area set to "
+                "its area of use %.2f,%.2f,%.2f,%.2f (choose one with --area)\n",
                 cfg.srid, use[0], use[1], use[2], use[3]);
     }
     kd_err_init(&err);
@@ -91,8 +92,8 @@ int kd_cli_init(int argc, char **argv)
     if (kd_store_create(argv[optind], &cfg, 0, &err))
         return kd_cli_fail("init", &err);
     printf("created %s: office CRS EPSG:%d (%s), number format %s, area %.2f,%.2f,%.2f,%.2f\n",
-           argv[optind], cfg.srid, crs_name, kd_numfmt_name(cfg.numfmt), cfg.area[0],
-           cfg.area[1], cfg.area[2], cfg.area[3]);
+           argv[optind], cfg.srid, crs_name, kd_numfmt_name(cfg.numfmt), cfg.area[0], cfg.area[1],
+           cfg.area[2], cfg.area[3]);
     rc = KD_EXIT_OK;
     return rc;
 }
@@ -164,19 +165,19 @@ int kd_cli_info(int argc, char **argv)
                "\"parcels_historic\":%lld,\"zones\":%lld,\"restrictions\":%lld,"
                "\"admin_units\":%lld,\"parties\":%lld,\"rights\":%lld,\"applications\":%lld}\n",
                cfg->srid, kd_numfmt_name(cfg->numfmt), (long long)s.n_parcels_live,
-               (long long)s.n_parcels_historic, (long long)s.n_zones,
-               (long long)s.n_restrictions, (long long)s.n_admin_units, (long long)s.n_parties,
-               (long long)s.n_rights, (long long)s.n_applications);
+               (long long)s.n_parcels_historic, (long long)s.n_zones, (long long)s.n_restrictions,
+               (long long)s.n_admin_units, (long long)s.n_parties, (long long)s.n_rights,
+               (long long)s.n_applications);
     else
         printf("%s\n  office CRS     EPSG:%d\n  number format  %s\n  parcels        %lld live, "
                "%lld historic\n  zones          %lld\n  restrictions   %lld\n  admin units    "
                "%lld\n  parties        %lld\n  rights         %lld\n  applications   %lld\n"
                "  live extent    %.2f,%.2f,%.2f,%.2f (office CRS)\n",
                path, cfg->srid, kd_numfmt_name(cfg->numfmt), (long long)s.n_parcels_live,
-               (long long)s.n_parcels_historic, (long long)s.n_zones,
-               (long long)s.n_restrictions, (long long)s.n_admin_units, (long long)s.n_parties,
-               (long long)s.n_rights, (long long)s.n_applications, s.live_extent[0],
-               s.live_extent[1], s.live_extent[2], s.live_extent[3]);
+               (long long)s.n_parcels_historic, (long long)s.n_zones, (long long)s.n_restrictions,
+               (long long)s.n_admin_units, (long long)s.n_parties, (long long)s.n_rights,
+               (long long)s.n_applications, s.live_extent[0], s.live_extent[1], s.live_extent[2],
+               s.live_extent[3]);
     kd_store_close(st);
     return KD_EXIT_OK;
 }

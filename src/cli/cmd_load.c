@@ -85,8 +85,9 @@ static void json_counts(struct kd_buf *b, const struct kd_load_counts *c)
 {
     int r, first = 1;
 
-    kd_buf_addf(b, "\"read\":%ld,\"loaded\":%ld,\"unchanged\":%ld,\"rejected\":%ld,"
-                   "\"repaired\":%ld,\"replaced\":%ld,\"warnings\":%ld,\"rejected_by_reason\":{",
+    kd_buf_addf(b,
+                "\"read\":%ld,\"loaded\":%ld,\"unchanged\":%ld,\"rejected\":%ld,"
+                "\"repaired\":%ld,\"replaced\":%ld,\"warnings\":%ld,\"rejected_by_reason\":{",
                 c->read, c->loaded, c->unchanged, c->rejected, c->repaired, c->replaced,
                 c->warnings);
     for (r = 0; r < KD_R_COUNT; r++) {
@@ -236,8 +237,9 @@ int kd_cli_load(int argc, char **argv)
                                     "restrictions, admin_units, parties or rights)");
     as_layer = kd_layer_parse(as);
     if (as_layer < 0)
-        return kd_cli_usage("load", "--as %s: expected parcels, zones, restrictions, "
-                                    "admin_units, parties or rights",
+        return kd_cli_usage("load",
+                            "--as %s: expected parcels, zones, restrictions, "
+                            "admin_units, parties or rights",
                             as);
     o.as = (enum kd_layer)as_layer;
     o.db_path = argv[optind];
@@ -257,8 +259,7 @@ int kd_cli_load(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    rc = kd_load(st, g, (const char *const *)argv + optind + 1, argc - optind - 1, &o, &res,
-                 &err);
+    rc = kd_load(st, g, (const char *const *)argv + optind + 1, argc - optind - 1, &o, &res, &err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (prog.drawn)

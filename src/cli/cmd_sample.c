@@ -84,16 +84,16 @@ int kd_cli_sample(int argc, char **argv)
             errno = 0;
             so.n_parcels = strtol(optarg, &end, 10);
             if (errno || *end || so.n_parcels < 1 || so.n_parcels > 100000000)
-                return kd_cli_usage("sample", "--parcels '%s' is not a number from 1 to "
-                                              "100000000",
+                return kd_cli_usage("sample",
+                                    "--parcels '%s' is not a number from 1 to "
+                                    "100000000",
                                     optarg);
             break;
         case 's':
             errno = 0;
             so.seed = strtoull(optarg, &end, 10);
             if (errno || *end || optarg[0] == '-')
-                return kd_cli_usage("sample", "--seed '%s' is not a non-negative integer",
-                                    optarg);
+                return kd_cli_usage("sample", "--seed '%s' is not a non-negative integer", optarg);
             break;
         case 'e':
             export = optarg;
@@ -174,9 +174,8 @@ out:
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("%s: %ld live parcels (+%ld historic versions), %ld admin units, %ld zones, "
            "%ld restrictions, %ld parties, %ld rights, %ld applications in %.1f s\n",
-           path, stats.n_parcels_live, stats.n_parcels_historic, stats.n_admin_units,
-           stats.n_zones, stats.n_restrictions, stats.n_parties, stats.n_rights,
-           stats.n_applications,
+           path, stats.n_parcels_live, stats.n_parcels_historic, stats.n_admin_units, stats.n_zones,
+           stats.n_restrictions, stats.n_parties, stats.n_rights, stats.n_applications,
            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (export)
         printf("exported the live region to %s (%s)\n", export, export_crs);

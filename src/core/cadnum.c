@@ -48,14 +48,12 @@ enum kd_code kd_cadnum_normalize(enum kd_numfmt fmt, const char *in, char *out, 
         return kd_err_set(err, KD_EINVAL, "cadnum.empty", "empty cadastral number");
     if (n >= KD_CADNUM_MAX)
         return kd_err_set(err, KD_EINVAL, "cadnum.too_long",
-                          "cadastral number of %zu bytes is longer than %d", n,
-                          KD_CADNUM_MAX - 1);
+                          "cadastral number of %zu bytes is longer than %d", n, KD_CADNUM_MAX - 1);
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)b[i];
         if (c < 0x20 || c == 0x7f)
             return kd_err_set(err, KD_EINVAL, "cadnum.control",
-                              "cadastral number contains a control character at byte %zu",
-                              i + 1);
+                              "cadastral number contains a control character at byte %zu", i + 1);
         tmp[i] = (char)c;
     }
     tmp[n] = '\0';
@@ -83,8 +81,7 @@ enum kd_code kd_cadnum_normalize(enum kd_numfmt fmt, const char *in, char *out, 
             width++;
         } else {
             kd_err_set(err, KD_EINVAL, "cadnum.digit",
-                       "cadastral number '%s': '%c' at position %zu is not a digit", tmp, c,
-                       i + 1);
+                       "cadastral number '%s': '%c' at position %zu is not a digit", tmp, c, i + 1);
             kd_err_hint(err, "write it as AA:BB:CC:DD:EE:FFFF, e.g. 10:26:01:02:03:0045");
             return KD_EINVAL;
         }

@@ -88,8 +88,8 @@ enum kd_code kd_time_parse(const char *s, char out[32], struct kd_err *err)
 
     if (len == 10 && sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && n == 10) {
         /* a date: the start of that day, UTC */
-    } else if (len >= 19 && sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
-                                   &sec, &n) == 6 &&
+    } else if (len >= 19 &&
+               sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) == 6 &&
                n == 19 && (s[19] == '\0' || (s[19] == 'Z' && s[20] == '\0'))) {
         /* a timestamp, UTC */
     } else {

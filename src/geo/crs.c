@@ -71,8 +71,8 @@ enum kd_code kd_crs_check_office(struct kd_geo *g, int srid, struct kd_err *err)
         goto out;
     }
     if (type != PJ_TYPE_PROJECTED_CRS) {
-        kd_err_set(err, KD_EINVAL, "crs.not_projected", "EPSG:%d (%s) is not a projected CRS",
-                   srid, proj_get_name(crs));
+        kd_err_set(err, KD_EINVAL, "crs.not_projected", "EPSG:%d (%s) is not a projected CRS", srid,
+                   proj_get_name(crs));
         kd_err_hint(err, "choose a projected CRS in metres, e.g. EPSG:32642");
         rc = KD_EINVAL;
         goto out;
@@ -84,9 +84,8 @@ enum kd_code kd_crs_check_office(struct kd_geo *g, int srid, struct kd_err *err)
         const char *unit = NULL;
         proj_cs_get_axis_info(g->proj, cs, i, NULL, NULL, NULL, &factor, &unit, NULL, NULL);
         if (factor != 1.0) {
-            kd_err_set(err, KD_EINVAL, "crs.units",
-                       "EPSG:%d (%s) is in %s, not metres", srid, proj_get_name(crs),
-                       unit ? unit : "other units");
+            kd_err_set(err, KD_EINVAL, "crs.units", "EPSG:%d (%s) is in %s, not metres", srid,
+                       proj_get_name(crs), unit ? unit : "other units");
             kd_err_hint(err, "choose the variant of the CRS in metres");
             rc = KD_EINVAL;
             goto out;
@@ -192,8 +191,8 @@ static PJ_OBJ_LIST *candidates(struct kd_geo *g, PJ *src, PJ *dst, const double 
     if (!f)
         return NULL;
     if (area)
-        proj_operation_factory_context_set_area_of_interest(g->proj, f, area[0], area[1],
-                                                            area[2], area[3]);
+        proj_operation_factory_context_set_area_of_interest(g->proj, f, area[0], area[1], area[2],
+                                                            area[3]);
     proj_operation_factory_context_set_spatial_criterion(g->proj, f, crit);
     proj_operation_factory_context_set_grid_availability_use(
         g->proj, f, PROJ_GRID_AVAILABILITY_USED_FOR_SORTING);
@@ -333,8 +332,8 @@ enum kd_code kd_xform_points(struct kd_xform *xf, int inverse, double *x, double
     size_t i;
 
     proj_errno_reset(xf->op);
-    proj_trans_generic(xf->op, inverse ? PJ_INV : PJ_FWD, x, sizeof *x, n, y, sizeof *y, n, NULL,
-                       0, 0, NULL, 0, 0);
+    proj_trans_generic(xf->op, inverse ? PJ_INV : PJ_FWD, x, sizeof *x, n, y, sizeof *y, n, NULL, 0,
+                       0, NULL, 0, 0);
     for (i = 0; i < n; i++)
         if (!isfinite(x[i]) || !isfinite(y[i]) || x[i] == HUGE_VAL)
             return kd_err_set(err, KD_EGEO, "op.failed",
@@ -402,10 +401,9 @@ enum kd_code kd_xform_box(struct kd_xform *xf, int inverse, const double in[4], 
     double x[N], y[N], w = in[0], s = in[1], e = in[2], n = in[3];
     int i;
 
-    if (!(w <= e) || !(s <= n) || !isfinite(w) || !isfinite(s) || !isfinite(e) ||
-        !isfinite(n))
-        return kd_err_set(err, KD_EINVAL, "op.box", "the box %g,%g,%g,%g is empty or not finite",
-                          w, s, e, n);
+    if (!(w <= e) || !(s <= n) || !isfinite(w) || !isfinite(s) || !isfinite(e) || !isfinite(n))
+        return kd_err_set(err, KD_EINVAL, "op.box", "the box %g,%g,%g,%g is empty or not finite", w,
+                          s, e, n);
     for (i = 0; i < PER; i++) {
         double t = (double)i / PER;
         /* (1-t)a + tb never overflows, unlike a + t(b-a) */
@@ -427,8 +425,8 @@ enum kd_code kd_xform_box(struct kd_xform *xf, int inverse, const double in[4], 
     return KD_OK;
 }
 
-enum kd_code kd_crs_box_lonlat(struct kd_geo *g, const char *src, const double in[4],
-                               double out[4], struct kd_err *err)
+enum kd_code kd_crs_box_lonlat(struct kd_geo *g, const char *src, const double in[4], double out[4],
+                               struct kd_err *err)
 {
     PJ *op = proj_create_crs_to_crs(g->proj, src, "EPSG:4326", NULL), *norm;
     int ok;
@@ -447,8 +445,8 @@ enum kd_code kd_crs_box_lonlat(struct kd_geo *g, const char *src, const double i
 enum kd_code kd_crs_area_of_use(struct kd_geo *g, int srid, double area[4], struct kd_err *err)
 {
     PJ *crs = epsg_crs(g, srid);
-    int ok = crs && proj_get_area_of_use(g->proj, crs, &area[0], &area[1], &area[2], &area[3],
-                                         NULL) &&
+    int ok = crs &&
+             proj_get_area_of_use(g->proj, crs, &area[0], &area[1], &area[2], &area[3], NULL) &&
              area[0] > -1000;
 
     proj_destroy(crs);

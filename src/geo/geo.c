@@ -94,8 +94,7 @@ unsigned char *kd_geos_to_wkb(struct kd_geo *g, const GEOSGeometry *geom, size_t
 
     gbuf = GEOSWKBWriter_write_r(g->geos, g->wkb_writer, geom, &n);
     if (!gbuf) {
-        kd_err_set(err, KD_EGEO, "geos.write", "GEOS cannot write the geometry: %s",
-                   g->geos_msg);
+        kd_err_set(err, KD_EGEO, "geos.write", "GEOS cannot write the geometry: %s", g->geos_msg);
         return NULL;
     }
     /* GEOS's buffer must go back through GEOSFree_r: hand the caller a malloc'd copy */
@@ -136,8 +135,8 @@ int kd_geos_validity(struct kd_geo *g, const GEOSGeometry *geom, char *reason, s
 }
 
 /* Appends the polygons of geom (clones) to polys. */
-static int collect_polygons(GEOSContextHandle_t h, const GEOSGeometry *geom,
-                            GEOSGeometry ***polys, size_t *n, size_t *cap)
+static int collect_polygons(GEOSContextHandle_t h, const GEOSGeometry *geom, GEOSGeometry ***polys,
+                            size_t *n, size_t *cap)
 {
     int type = GEOSGeomTypeId_r(h, geom);
     int i, k;

@@ -37,8 +37,7 @@ enum kd_code kd_geod_new(struct kd_geo *g, int srid, struct kd_geod **out, struc
     geog = crs ? proj_crs_get_geodetic_crs(g->proj, crs) : NULL;
     ell = geog ? proj_get_ellipsoid(g->proj, geog) : NULL;
     if (!ell || !proj_ellipsoid_get_parameters(g->proj, ell, &a, NULL, NULL, &invf)) {
-        rc = kd_err_set(err, KD_EGEO, "crs.unknown", "EPSG:%d has no ellipsoid PROJ knows",
-                        srid);
+        rc = kd_err_set(err, KD_EGEO, "crs.unknown", "EPSG:%d has no ellipsoid PROJ knows", srid);
         goto out;
     }
     geod_init(&gd->geod, a, invf > 0 ? 1.0 / invf : 0.0);
@@ -96,8 +95,8 @@ static int ring_fn(void *ud, unsigned char *p, uint32_t n, int swap, int ring)
         memcpy(&gd->lon[i], p + 16 * (size_t)i, 8);
         memcpy(&gd->lat[i], p + 16 * (size_t)i + 8, 8);
     }
-    proj_trans_generic(gd->to_geog, PJ_FWD, gd->lon, sizeof(double), n, gd->lat,
-                       sizeof(double), n, NULL, 0, 0, NULL, 0, 0);
+    proj_trans_generic(gd->to_geog, PJ_FWD, gd->lon, sizeof(double), n, gd->lat, sizeof(double), n,
+                       NULL, 0, 0, NULL, 0, 0);
     for (i = 0; i < n; i++)
         if (!isfinite(gd->lon[i]) || !isfinite(gd->lat[i]) || gd->lon[i] == HUGE_VAL) {
             kd_err_set(gd->err, KD_EGEO, "geod.transform",

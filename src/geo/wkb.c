@@ -102,8 +102,7 @@ int kd_wkb_walk(unsigned char *wkb, size_t len, kd_wkb_coords_fn fn, void *ud)
     return c.p == c.end ? 0 : -1;
 }
 
-enum kd_code kd_wkb_type(const unsigned char *wkb, size_t len, unsigned *type,
-                         struct kd_err *err)
+enum kd_code kd_wkb_type(const unsigned char *wkb, size_t len, unsigned *type, struct kd_err *err)
 {
     /* walk() does not write when fn is NULL */
     struct cursor c = {(unsigned char *)(uintptr_t)wkb, (unsigned char *)(uintptr_t)wkb + len};

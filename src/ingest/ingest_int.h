@@ -62,12 +62,12 @@ void kd_mapping_fini(struct kd_mapping *m);
 
 /* A field of one layer resolved against a source layer's definition. */
 struct field_bind {
-    int idx;             /* source field index, -1 when absent */
-    int alt;             /* cadastral_number without a mapping: the "id" field, read when
-                            idx gives nothing (-1 when absent) */
+    int idx; /* source field index, -1 when absent */
+    int alt; /* cadastral_number without a mapping: the "id" field, read when
+                idx gives nothing (-1 when absent) */
     const struct field_spec *spec;
-    char val[1024];      /* the last value read (GDAL's own string is overwritten by the
-                            next numeric field read of the feature) */
+    char val[1024]; /* the last value read (GDAL's own string is overwritten by the
+                       next numeric field read of the feature) */
 };
 /* Resolves the mapping for the fields of a layer. Errors: "mapping.field_missing" when a
  * mapped source field does not exist (with the fields that do). */

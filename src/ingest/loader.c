@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 static const char *const reason_names[KD_R_COUNT] = {
-    "null_geometry", "wrong_type",   "invalid_geometry", "missing_number", "bad_number",
-    "duplicate_number", "bad_declared_area", "missing_code", "missing_field", "bad_party_id",
-    "bad_share",     "bad_date",     "unknown_parcel",   "unknown_party",  "conflict",
-    "field_too_long"};
+    "null_geometry",  "wrong_type",       "invalid_geometry",  "missing_number",
+    "bad_number",     "duplicate_number", "bad_declared_area", "missing_code",
+    "missing_field",  "bad_party_id",     "bad_share",         "bad_date",
+    "unknown_parcel", "unknown_party",    "conflict",          "field_too_long"};
 
 const char *kd_reason_name(enum kd_reason r)
 {
@@ -41,11 +41,11 @@ void kd_load_result_fini(struct kd_load_result *r)
 
 struct numslot {
     char *key;
-    int count; /* features of the command with this number */
-    int seen;  /* how many of them pass 2 has met */
-    GEOSGeometry *merged;      /* merge mode: the polygons gathered so far */
-    OGRFeatureH first;         /* merge mode: the first member, for the attributes */
-    struct field_bind *bind;   /* merge mode: how to read first */
+    int count;               /* features of the command with this number */
+    int seen;                /* how many of them pass 2 has met */
+    GEOSGeometry *merged;    /* merge mode: the polygons gathered so far */
+    OGRFeatureH first;       /* merge mode: the first member, for the attributes */
+    struct field_bind *bind; /* merge mode: how to read first */
 };
 
 struct numset {
@@ -133,7 +133,7 @@ struct loader {
     struct xcache {
         char key[256];
         struct kd_xform *xf;
-    } *xcache; /* one operation per source CRS met by this command */
+    } * xcache; /* one operation per source CRS met by this command */
     size_t n_xcache;
     struct numset nums;
     /* rejects */
@@ -141,7 +141,7 @@ struct loader {
     OGRLayerH rej_layer;
     /* the current feature (the producer's; jobs carry their own copy) */
     struct fctx cur;
-    struct kd_pipe *pipe; /* parcels: the SQLite side on its own thread, or NULL */
+    struct kd_pipe *pipe;        /* parcels: the SQLite side on its own thread, or NULL */
     struct kd_writer_proj *proj; /* the PROJ side of parcels, on the pipe's thread */
     long done, total;
     time_t last_progress;
@@ -177,8 +177,8 @@ static enum kd_code rejects_open(struct loader *L, struct kd_err *err)
     char def[1024];
     GDALDriverH drv;
     OGRSpatialReferenceH srs;
-    static const char *const fields[] = {"source", "feature_id", "reason", "message", "location",
-                                         "number"};
+    static const char *const fields[] = {"source",  "feature_id", "reason",
+                                         "message", "location",   "number"};
     size_t i;
 
     if (!path) {
@@ -192,11 +192,11 @@ static enum kd_code rejects_open(struct loader *L, struct kd_err *err)
             return kd_err_set(err, KD_EINVAL, "load.rejects", "the rejects path is too long");
         path = def;
     }
-    drv = GDALGetDriverByName(strlen(path) > 8 &&
-                                      (strcmp(path + strlen(path) - 8, ".geojson") == 0 ||
-                                       strcmp(path + strlen(path) - 5, ".json") == 0)
-                                  ? "GeoJSON"
-                                  : "GPKG");
+    drv =
+        GDALGetDriverByName(strlen(path) > 8 && (strcmp(path + strlen(path) - 8, ".geojson") == 0 ||
+                                                 strcmp(path + strlen(path) - 5, ".json") == 0)
+                                ? "GeoJSON"
+                                : "GPKG");
     if (access(path, F_OK) == 0) {
         kd_err_set(err, KD_EINVAL, "load.rejects_exists", "the rejects file %s already exists",
                    path);
@@ -232,9 +232,8 @@ static enum kd_code rejects_open(struct loader *L, struct kd_err *err)
 
 /* Counts and writes out a rejected feature. geom_wkb: in the office CRS, or NULL. */
 static enum kd_code reject_at(struct loader *L, const struct fctx *fc, enum kd_reason r,
-                              const char *number, const char *location,
-                              const unsigned char *wkb, size_t wkb_len, const char *msg,
-                              struct kd_err *err)
+                              const char *number, const char *location, const unsigned char *wkb,
+                              size_t wkb_len, const char *msg, struct kd_err *err)
 {
     OGRFeatureH f;
     OGRGeometryH geom = NULL;
@@ -368,8 +367,7 @@ static enum kd_code feature_polygon(struct loader *L, OGRFeatureH feat, GEOSGeom
         GEOSGeom_destroy_r(L->h, gg);
         if (!fixed) {
             *reason = KD_R_INVALID_GEOMETRY;
-            kd_snprintf(msg, msg_size, "%s at %.3f %.3f; repair left nothing polygonal", why, x,
-                        y);
+            kd_snprintf(msg, msg_size, "%s at %.3f %.3f; repair left nothing polygonal", why, x, y);
             return KD_OK;
         }
         L->res->total.repaired++;
@@ -381,8 +379,7 @@ static enum kd_code feature_polygon(struct loader *L, OGRFeatureH feat, GEOSGeom
             kd_snprintf(piece, sizeof piece, "%s%s:%s", used ? ", " : "",
                         base ? base + 1 : L->cur.src_name, L->cur.fid);
             if (used + strlen(piece) + 5 < sizeof L->res->repaired_ids)
-                kd_strlcpy(L->res->repaired_ids + used, piece,
-                           sizeof L->res->repaired_ids - used);
+                kd_strlcpy(L->res->repaired_ids + used, piece, sizeof L->res->repaired_ids - used);
             else if (!strstr(L->res->repaired_ids, ", ..."))
                 kd_strlcpy(L->res->repaired_ids + used, ", ...",
                            sizeof L->res->repaired_ids - used);
@@ -418,11 +415,11 @@ struct pjob {
     struct fctx fc;
     int is_reject;
     enum kd_reason reason;
-    char *raw;          /* the number as the source gave it */
-    char *msg;          /* reject */
-    char loc[64];       /* reject */
+    char *raw;    /* the number as the source gave it */
+    char *msg;    /* reject */
+    char loc[64]; /* reject */
     char number[KD_CADNUM_MAX];
-    char *attrs[4];     /* land_category, land_use, address, declared (text) */
+    char *attrs[4]; /* land_category, land_use, address, declared (text) */
     double declared;
     int declared_ok, too_long;
     enum kd_field long_field;
@@ -485,11 +482,23 @@ static enum kd_code pjob_run(void *ud, void *p, struct kd_err *err)
     kd_parcel_init(&old);
     if (j->declared_ok && !j->too_long) {
         /* optimistic: most numbers are new, and the live-number index says when not */
-        struct kd_parcel_new pn = {number, j->attrs[0][0] ? j->attrs[0] : NULL,
+        struct kd_parcel_new pn = {number,
+                                   j->attrs[0][0] ? j->attrs[0] : NULL,
                                    j->attrs[1][0] ? j->attrs[1] : NULL,
-                                   j->attrs[2][0] ? j->attrs[2] : NULL, j->declared, 0, 0, L->now,
-                                   NULL, "load", j->fc.src_name, j->fc.fid, j->hash, j->cad,
-                                   j->cad_len, NULL, 0};
+                                   j->attrs[2][0] ? j->attrs[2] : NULL,
+                                   j->declared,
+                                   0,
+                                   0,
+                                   L->now,
+                                   NULL,
+                                   "load",
+                                   j->fc.src_name,
+                                   j->fc.fid,
+                                   j->hash,
+                                   j->cad,
+                                   j->cad_len,
+                                   NULL,
+                                   0};
         kd_err_init(&e2);
         rc = kd_writer_parcel_commit(L->w, &pn, &j->prep, &id, &e2);
         if (rc == KD_OK) {
@@ -521,8 +530,8 @@ static enum kd_code pjob_run(void *ud, void *p, struct kd_err *err)
                     "cadastral number %s is already live in the register with other content "
                     "(use --replace to register this as its new version)",
                     number);
-        rc = reject_at(L, &j->fc, KD_R_DUPLICATE_NUMBER, j->raw, NULL, j->cad, j->cad_len, msg,
-                       err);
+        rc =
+            reject_at(L, &j->fc, KD_R_DUPLICATE_NUMBER, j->raw, NULL, j->cad, j->cad_len, msg, err);
         goto out;
     }
     if (!j->declared_ok) {
@@ -535,8 +544,7 @@ static enum kd_code pjob_run(void *ud, void *p, struct kd_err *err)
     if (j->too_long) {
         kd_snprintf(msg, sizeof msg, "%s has %zu bytes; the register keeps at most %zu",
                     kd_field_name(j->long_field), j->long_len, kd_field_max(j->long_field));
-        rc = reject_at(L, &j->fc, KD_R_FIELD_TOO_LONG, j->raw, NULL, j->cad, j->cad_len, msg,
-                       err);
+        rc = reject_at(L, &j->fc, KD_R_FIELD_TOO_LONG, j->raw, NULL, j->cad, j->cad_len, msg, err);
         goto out;
     }
     if (!have_old) {
@@ -550,11 +558,23 @@ static enum kd_code pjob_run(void *ud, void *p, struct kd_err *err)
     L->res->total.replaced++;
     j->fc.counts->replaced++;
     {
-        struct kd_parcel_new pn = {number, j->attrs[0][0] ? j->attrs[0] : NULL,
+        struct kd_parcel_new pn = {number,
+                                   j->attrs[0][0] ? j->attrs[0] : NULL,
                                    j->attrs[1][0] ? j->attrs[1] : NULL,
-                                   j->attrs[2][0] ? j->attrs[2] : NULL, j->declared, 0, 0, L->now,
-                                   NULL, "replace", j->fc.src_name, j->fc.fid, j->hash, j->cad,
-                                   j->cad_len, NULL, 0};
+                                   j->attrs[2][0] ? j->attrs[2] : NULL,
+                                   j->declared,
+                                   0,
+                                   0,
+                                   L->now,
+                                   NULL,
+                                   "replace",
+                                   j->fc.src_name,
+                                   j->fc.fid,
+                                   j->hash,
+                                   j->cad,
+                                   j->cad_len,
+                                   NULL,
+                                   0};
         rc = kd_writer_parcel_commit(L->w, &pn, &j->prep, &id, err);
     }
     if (!rc)
@@ -602,9 +622,8 @@ static enum kd_code emit_reject(struct loader *L, enum kd_reason r, const char *
 /* The GEOS/PROJ side of a validated parcel (geom: a valid MultiPolygon in the office CRS;
  * attributes from feat through bind): a job with everything the SQLite side decides on. */
 static enum kd_code emit_parcel(struct loader *L, OGRFeatureH feat, struct field_bind *bind,
-                                const GEOSGeometry *geom, const unsigned char *wkb,
-                                size_t wkb_len, const char *number, const char *raw,
-                                struct kd_err *err)
+                                const GEOSGeometry *geom, const unsigned char *wkb, size_t wkb_len,
+                                const char *number, const char *raw, struct kd_err *err)
 {
     static const enum kd_field text[] = {F_LAND_CATEGORY, F_LAND_USE, F_ADDRESS};
     static const enum kd_field attr_fields[4] = {F_LAND_CATEGORY, F_LAND_USE, F_ADDRESS,
@@ -681,8 +700,8 @@ static enum kd_code merge_flush(struct loader *L, struct numslot *slot, struct k
     return rc;
 }
 
-static enum kd_code parcel_feature(struct loader *L, OGRFeatureH feat,
-                                   struct field_bind *bind, struct kd_err *err)
+static enum kd_code parcel_feature(struct loader *L, OGRFeatureH feat, struct field_bind *bind,
+                                   struct kd_err *err)
 {
     GEOSGeometry *geom = NULL;
     unsigned char *wkb = NULL;
@@ -695,8 +714,8 @@ static enum kd_code parcel_feature(struct loader *L, OGRFeatureH feat,
     long repaired_before = L->res->total.repaired, repaired;
     enum kd_code rc;
 
-    rc = feature_polygon(L, feat, &geom, &reason, msg, sizeof msg, loc, sizeof loc, &wkb,
-                         &wkb_len, err);
+    rc = feature_polygon(L, feat, &geom, &reason, msg, sizeof msg, loc, sizeof loc, &wkb, &wkb_len,
+                         err);
     if (rc)
         goto out;
     repaired = L->res->total.repaired != repaired_before;
@@ -764,8 +783,8 @@ out:
     return rc;
 }
 
-static enum kd_code area_feature(struct loader *L, OGRFeatureH feat,
-                                 struct field_bind *bind, struct kd_err *err)
+static enum kd_code area_feature(struct loader *L, OGRFeatureH feat, struct field_bind *bind,
+                                 struct kd_err *err)
 {
     enum kd_layer layer = L->o->as;
     enum kd_field fcode = layer == KD_LAYER_ZONES          ? F_ZONE_CODE
@@ -786,8 +805,8 @@ static enum kd_code area_feature(struct loader *L, OGRFeatureH feat,
     extra = layer == KD_LAYER_ZONES         ? kd_mapping_value(bind, F_PERMITTED_USES, feat, NULL)
             : layer == KD_LAYER_ADMIN_UNITS ? kd_mapping_value(bind, F_PARENT_CODE, feat, NULL)
                                             : "";
-    rc = feature_polygon(L, feat, &geom, &reason, msg, sizeof msg, loc, sizeof loc, &wkb,
-                         &wkb_len, err);
+    rc = feature_polygon(L, feat, &geom, &reason, msg, sizeof msg, loc, sizeof loc, &wkb, &wkb_len,
+                         err);
     if (rc)
         goto out;
     if (reason < 0 && !code[0]) {
@@ -827,9 +846,18 @@ static enum kd_code area_feature(struct loader *L, OGRFeatureH feat,
         goto out;
     }
     {
-        struct kd_area_new an = {layer,    code,   kind,    name[0] ? name : NULL,
-                                 extra[0] ? extra : NULL, L->now, L->cur.src_name, L->cur.fid,
-                                 hash,     cad,    cad_len, NULL,
+        struct kd_area_new an = {layer,
+                                 code,
+                                 kind,
+                                 name[0] ? name : NULL,
+                                 extra[0] ? extra : NULL,
+                                 L->now,
+                                 L->cur.src_name,
+                                 L->cur.fid,
+                                 hash,
+                                 cad,
+                                 cad_len,
+                                 NULL,
                                  0};
         rc = kd_writer_area(L->w, &an, geom, NULL, err);
     }
@@ -863,8 +891,8 @@ static int check_date(const char *v, char out[32], const char *now)
     return 0;
 }
 
-static enum kd_code party_feature(struct loader *L, OGRFeatureH feat,
-                                  struct field_bind *bind, struct kd_err *err)
+static enum kd_code party_feature(struct loader *L, OGRFeatureH feat, struct field_bind *bind,
+                                  struct kd_err *err)
 {
     const char *pid = kd_mapping_value(bind, F_PARTY_ID, feat, NULL);
     const char *kind = kd_mapping_value(bind, F_PARTY_KIND, feat, NULL);
@@ -891,8 +919,9 @@ static enum kd_code party_feature(struct loader *L, OGRFeatureH feat,
         if (chk == 1) {
             L->res->total.warnings++;
             L->cur.counts->warnings++;
-            note(L, "warning: %s:%s: PINFL %s fails its check digit (loaded: the algorithm is "
-                    "uncertain, DOMAIN.md)",
+            note(L,
+                 "warning: %s:%s: PINFL %s fails its check digit (loaded: the algorithm is "
+                 "uncertain, DOMAIN.md)",
                  L->cur.src_name, L->cur.fid, pid);
         }
         if (!kind[0])
@@ -903,14 +932,13 @@ static enum kd_code party_feature(struct loader *L, OGRFeatureH feat,
             kind = "organisation";
     }
     if (chk < 0) {
-        kd_snprintf(msg, sizeof msg,
-                    "'%s' is neither a PINFL (14 digits) nor a STIR (9 digits)", pid);
+        kd_snprintf(msg, sizeof msg, "'%s' is neither a PINFL (14 digits) nor a STIR (9 digits)",
+                    pid);
         return reject(L, KD_R_BAD_PARTY_ID, pid, NULL, NULL, 0, msg, err);
     }
     if (strcmp(kind, "person") != 0 && strcmp(kind, "organisation") != 0 &&
         strcmp(kind, "group") != 0) {
-        kd_snprintf(msg, sizeof msg, "party kind '%s' is not person, organisation or group",
-                    kind);
+        kd_snprintf(msg, sizeof msg, "party kind '%s' is not person, organisation or group", kind);
         return reject(L, KD_R_MISSING_FIELD, pid, NULL, NULL, 0, msg, err);
     }
     kd_strlcpy(p.party_id, pid, sizeof p.party_id);
@@ -926,8 +954,8 @@ static enum kd_code party_feature(struct loader *L, OGRFeatureH feat,
     return KD_OK;
 }
 
-static enum kd_code right_feature(struct loader *L, OGRFeatureH feat,
-                                  struct field_bind *bind, struct kd_err *err)
+static enum kd_code right_feature(struct loader *L, OGRFeatureH feat, struct field_bind *bind,
+                                  struct kd_err *err)
 {
     const char *raw = kd_mapping_value(bind, F_CADASTRAL_NUMBER, feat, NULL);
     const char *pid = kd_mapping_value(bind, F_PARTY_ID, feat, NULL);
@@ -949,7 +977,9 @@ static enum kd_code right_feature(struct loader *L, OGRFeatureH feat,
         return reject(L, KD_R_BAD_NUMBER, raw, NULL, NULL, 0, e2.msg, err);
     if (!pid[0] || !kind[0] || !share[0]) {
         kd_snprintf(msg, sizeof msg, "the right has no %s",
-                    !pid[0] ? "party_id" : !kind[0] ? "right_kind" : "share");
+                    !pid[0]    ? "party_id"
+                    : !kind[0] ? "right_kind"
+                               : "share");
         return reject(L, KD_R_MISSING_FIELD, raw, NULL, NULL, 0, msg, err);
     }
     if (kd_frac_parse(share, &r.share, &e2))
@@ -964,10 +994,8 @@ static enum kd_code right_feature(struct loader *L, OGRFeatureH feat,
             return reject(L, KD_R_FIELD_TOO_LONG, raw, NULL, NULL, 0, msg, err);
         }
     }
-    if (check_date(kd_mapping_value(bind, F_DOCUMENT_DATE, feat, NULL), r.document_date,
-                   L->now) ||
-        check_date(kd_mapping_value(bind, F_REGISTERED_ON, feat, NULL), r.registered_on,
-                   L->now))
+    if (check_date(kd_mapping_value(bind, F_DOCUMENT_DATE, feat, NULL), r.document_date, L->now) ||
+        check_date(kd_mapping_value(bind, F_REGISTERED_ON, feat, NULL), r.registered_on, L->now))
         return reject(L, KD_R_BAD_DATE, raw, NULL, NULL, 0,
                       "document_date or registered_on is not YYYY-MM-DD, or in the future", err);
     kd_parcel_init(&par);
@@ -1180,8 +1208,8 @@ static enum kd_code prepare_xform(struct loader *L, OGRLayerH lyr, struct kd_xfo
         else
             kd_strlcpy(acc, "unknown", sizeof acc);
         note(L, "transformation %s -> EPSG:%d: %s%s%s; stated accuracy %s", key, L->cfg->srid,
-             op.transformation[0] ? op.transformation : op.name,
-             op.transformation[0] ? " in " : "", op.transformation[0] ? op.name : "", acc);
+             op.transformation[0] ? op.transformation : op.name, op.transformation[0] ? " in " : "",
+             op.transformation[0] ? op.name : "", acc);
     }
     if (op.warning[0])
         note(L, "warning: %s", op.warning);
@@ -1203,8 +1231,7 @@ out:
 
 /* Pass 1: counts features and numbers, without reading geometries where the driver can
  * skip them. */
-static enum kd_code count_pass(struct loader *L, struct kd_source *srcs, int n,
-                               struct kd_err *err)
+static enum kd_code count_pass(struct loader *L, struct kd_source *srcs, int n, struct kd_err *err)
 {
     struct field_bind bind[F_COUNT];
     const char *ignore[] = {"OGR_GEOMETRY", NULL};
@@ -1231,11 +1258,9 @@ static enum kd_code count_pass(struct loader *L, struct kd_source *srcs, int n,
                 struct numslot *s;
                 kd_err_init(&e2);
                 if (raw[0]) {
-                    s = numset_get(&L->nums,
-                                   kd_cadnum_normalize(L->cfg->numfmt, raw, num, &e2) == KD_OK
-                                       ? num
-                                       : raw,
-                                   1);
+                    s = numset_get(
+                        &L->nums,
+                        kd_cadnum_normalize(L->cfg->numfmt, raw, num, &e2) == KD_OK ? num : raw, 1);
                     if (!s) {
                         OGR_F_Destroy(feat);
                         return kd_err_set(err, KD_ENOMEM, "load.nomem", "out of memory");
@@ -1300,8 +1325,7 @@ static enum kd_code load_source(struct loader *L, struct kd_source *s, struct kd
 }
 
 enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *args, int n_args,
-                     const struct kd_load_opts *o, struct kd_load_result *res,
-                     struct kd_err *err)
+                     const struct kd_load_opts *o, struct kd_load_result *res, struct kd_err *err)
 {
     struct loader L;
     struct kd_source **srcs = NULL;
@@ -1400,8 +1424,7 @@ enum kd_code kd_load(struct kd_store *st, struct kd_geo *g, const char *const *a
             struct kd_err e2;
             kd_err_init(&e2);
             if (pick_layer(&L, &srcs[i][j], &lyr, &e2) == KD_OK)
-                kd_strlcpy(res->sources[i].layer, OGR_L_GetName(lyr),
-                           sizeof res->sources[i].layer);
+                kd_strlcpy(res->sources[i].layer, OGR_L_GetName(lyr), sizeof res->sources[i].layer);
             rc = load_source(&L, &srcs[i][j], xfs[i][j], err);
             if (rc && err->code != KD_EINTERRUPTED)
                 kd_err_where(err, "%s", args[i]);

@@ -33,10 +33,9 @@ static int ends_with(const char *s, const char *suffix)
  * parts of it). */
 static int is_entry_file(const char *name)
 {
-    static const char *const ext[] = {".thf",  ".shp",     ".gpkg", ".geojson", ".json",
-                                      ".gml",  ".kml",     ".dxf",  ".csv",     ".fgb",
-                                      ".topojson", ".sqlite", ".gdb", ".tab", ".mif",
-                                      ".geojsonl", ".geojsons", ".xml"};
+    static const char *const ext[] = {".thf", ".shp", ".gpkg", ".geojson",  ".json",     ".gml",
+                                      ".kml", ".dxf", ".csv",  ".fgb",      ".topojson", ".sqlite",
+                                      ".gdb", ".tab", ".mif",  ".geojsonl", ".geojsons", ".xml"};
     size_t i;
 
     for (i = 0; i < sizeof ext / sizeof ext[0]; i++)
@@ -65,12 +64,12 @@ static GDALDatasetH open_vector(const char *path, char *msg, size_t msg_size)
     }
     CPLErrorReset();
     CPLPushErrorHandler(CPLQuietErrorHandler);
-    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, (const char *const *)oo,
-                    NULL);
+    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, (const char *const *)oo, NULL);
     CPLPopErrorHandler();
     if (!ds)
-        kd_strlcpy(msg, CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg()
-                                                 : "GDAL recognizes no vector format in it",
+        kd_strlcpy(msg,
+                   CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg()
+                                           : "GDAL recognizes no vector format in it",
                    msg_size);
     CSLDestroy(oo);
     return ds;

@@ -322,8 +322,8 @@ enum kd_code kd_writer_parcel(struct kd_writer *w, struct kd_parcel_new *p,
     memset(&prep, 0, sizeof prep);
     rc = kd_writer_ready(w, err);
     if (!rc)
-        rc = kd_writer_parcel_prepare(w, p->wkb_cad, p->wkb_cad_len, geom, !p->valid_to, &prep,
-                                      err);
+        rc =
+            kd_writer_parcel_prepare(w, p->wkb_cad, p->wkb_cad_len, geom, !p->valid_to, &prep, err);
     if (!rc)
         rc = kd_writer_parcel_project(&w->proj, p->wkb_cad, p->wkb_cad_len, &prep, err);
     if (!rc)

@@ -115,8 +115,8 @@ static enum kd_code put_area(struct kd_sample_store *s, enum kd_layer layer, con
     a.extra = extra;
     a.valid_from = now;
     a.source = "kadastr sample";
-    a.content_hash = kd_hash64(kd_hash64(kd_hash64(0, w, n), code, strlen(code) + 1), kind,
-                               strlen(kind) + 1);
+    a.content_hash =
+        kd_hash64(kd_hash64(kd_hash64(0, w, n), code, strlen(code) + 1), kind, strlen(kind) + 1);
     a.wkb_cad = w;
     a.wkb_cad_len = n;
     return kd_writer_area(s->w, &a, NULL, NULL, err);
@@ -136,8 +136,8 @@ static enum kd_code on_zone(void *ud, const struct kd_sample_area *z, struct kd_
 
 static enum kd_code on_restriction(void *ud, const struct kd_sample_area *r, struct kd_err *err)
 {
-    return put_area(ud, KD_LAYER_RESTRICTIONS, r->code, r->kind, r->name, NULL, r->wkb,
-                    r->wkb_len, err);
+    return put_area(ud, KD_LAYER_RESTRICTIONS, r->code, r->kind, r->name, NULL, r->wkb, r->wkb_len,
+                    err);
 }
 
 static enum kd_code on_party(void *ud, const struct kd_sample_party *p, struct kd_err *err)
@@ -194,8 +194,8 @@ static enum kd_code on_parcel(void *ud, const struct kd_sample_parcel *p, struct
     pn.valid_to = p->valid_to;
     pn.operation = p->operation;
     pn.source = "kadastr sample";
-    pn.content_hash = kd_hash64(kd_hash64(0, w, n), p->cadastral_number,
-                                strlen(p->cadastral_number) + 1);
+    pn.content_hash =
+        kd_hash64(kd_hash64(0, w, n), p->cadastral_number, strlen(p->cadastral_number) + 1);
     pn.wkb_cad = w;
     pn.wkb_cad_len = n;
     rc = kd_writer_parcel(s->w, &pn, NULL, &id, err);
@@ -238,8 +238,7 @@ static enum kd_code on_right(void *ud, const struct kd_sample_right *r, struct k
     kd_strlcpy(right.registered_on, r->registered_on ? r->registered_on : "",
                sizeof right.registered_on);
     if (r->registered_on)
-        kd_snprintf(right.valid_from, sizeof right.valid_from, "%.10sT00:00:00Z",
-                    r->registered_on);
+        kd_snprintf(right.valid_from, sizeof right.valid_from, "%.10sT00:00:00Z", r->registered_on);
     return kd_store_right_put(s->st, &right, right.party.id, "kadastr sample", &status, err);
 }
 

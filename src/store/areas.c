@@ -169,8 +169,8 @@ static enum kd_code area_from_row(sqlite3_stmt *q, enum kd_layer l, int with_geo
     return KD_OK;
 }
 
-static enum kd_code each_area(struct kd_store *st, sqlite3_stmt *q, enum kd_layer l,
-                              int with_geom, kd_area_cb cb, void *ud, struct kd_err *err)
+static enum kd_code each_area(struct kd_store *st, sqlite3_stmt *q, enum kd_layer l, int with_geom,
+                              kd_area_cb cb, void *ud, struct kd_err *err)
 {
     struct kd_area a;
     enum kd_code rc = KD_OK;
@@ -192,7 +192,7 @@ static enum kd_code each_area(struct kd_store *st, sqlite3_stmt *q, enum kd_laye
 }
 
 #define AREA_SELECT                                                                                \
-    "SELECT a.id, a.code, a.%s, a.name, a.%s, a.valid_from, a.valid_to, a.source, "               \
+    "SELECT a.id, a.code, a.%s, a.name, a.%s, a.valid_from, a.valid_to, a.source, "                \
     "a.content_hash, %s FROM %s a "
 
 enum kd_code kd_store_areas_foreach(struct kd_store *st, enum kd_layer layer, const char *as_of,

@@ -90,9 +90,8 @@ static void bind_right(sqlite3_stmt *q, const struct kd_right *r, int64_t party_
     kd_store_bind_text(q, 8, r->registered_on[0] ? r->registered_on : NULL);
 }
 
-enum kd_code kd_store_right_put(struct kd_store *st, const struct kd_right *r,
-                                int64_t party_rowid, const char *source, int *status,
-                                struct kd_err *err)
+enum kd_code kd_store_right_put(struct kd_store *st, const struct kd_right *r, int64_t party_rowid,
+                                const char *source, int *status, struct kd_err *err)
 {
     sqlite3_stmt *q = kd_store_stmt(st, Q_RIGHT_FIND, err);
     enum kd_code rc = KD_OK;
@@ -185,24 +184,23 @@ enum kd_code kd_store_application_put(struct kd_store *st, const struct kd_appli
     return rc;
 }
 
-enum kd_code kd_store_summary(struct kd_store *st, struct kd_store_summary *out,
-                              struct kd_err *err)
+enum kd_code kd_store_summary(struct kd_store *st, struct kd_store_summary *out, struct kd_err *err)
 {
-    sqlite3_stmt *q = kd_store_prepare(
-        st,
-        "SELECT (SELECT count(*) FROM parcels WHERE valid_to IS NULL),"
-        " (SELECT count(*) FROM parcels WHERE valid_to IS NOT NULL),"
-        " (SELECT count(*) FROM zones WHERE valid_to IS NULL),"
-        " (SELECT count(*) FROM restrictions WHERE valid_to IS NULL),"
-        " (SELECT count(*) FROM admin_units WHERE valid_to IS NULL),"
-        " (SELECT count(*) FROM parties),"
-        " (SELECT count(*) FROM rights WHERE valid_to IS NULL),"
-        " (SELECT count(*) FROM applications),"
-        " (SELECT min(MbrMinX(geom_cad)) FROM parcels WHERE valid_to IS NULL),"
-        " (SELECT min(MbrMinY(geom_cad)) FROM parcels WHERE valid_to IS NULL),"
-        " (SELECT max(MbrMaxX(geom_cad)) FROM parcels WHERE valid_to IS NULL),"
-        " (SELECT max(MbrMaxY(geom_cad)) FROM parcels WHERE valid_to IS NULL)",
-        err);
+    sqlite3_stmt *q =
+        kd_store_prepare(st,
+                         "SELECT (SELECT count(*) FROM parcels WHERE valid_to IS NULL),"
+                         " (SELECT count(*) FROM parcels WHERE valid_to IS NOT NULL),"
+                         " (SELECT count(*) FROM zones WHERE valid_to IS NULL),"
+                         " (SELECT count(*) FROM restrictions WHERE valid_to IS NULL),"
+                         " (SELECT count(*) FROM admin_units WHERE valid_to IS NULL),"
+                         " (SELECT count(*) FROM parties),"
+                         " (SELECT count(*) FROM rights WHERE valid_to IS NULL),"
+                         " (SELECT count(*) FROM applications),"
+                         " (SELECT min(MbrMinX(geom_cad)) FROM parcels WHERE valid_to IS NULL),"
+                         " (SELECT min(MbrMinY(geom_cad)) FROM parcels WHERE valid_to IS NULL),"
+                         " (SELECT max(MbrMaxX(geom_cad)) FROM parcels WHERE valid_to IS NULL),"
+                         " (SELECT max(MbrMaxY(geom_cad)) FROM parcels WHERE valid_to IS NULL)",
+                         err);
     enum kd_code rc = KD_OK;
     int i;
 

@@ -38,7 +38,7 @@ static float value_up(double d)
 }
 
 struct cell {
-    int64_t id; /* row id (leaves) or child node number */
+    int64_t id;   /* row id (leaves) or child node number */
     float box[4]; /* xmin, xmax, ymin, ymax as stored */
 };
 
@@ -165,8 +165,8 @@ static enum kd_code bulk_write(struct kd_store *st, const char *name, const int6
         level[i].box[3] = value_up(boxes[4 * i + 3]);
     }
     snprintf(sql, sizeof sql,
-             "DELETE FROM \"%s_node\"; DELETE FROM \"%s_rowid\"; DELETE FROM \"%s_parent\";",
-             name, name, name);
+             "DELETE FROM \"%s_node\"; DELETE FROM \"%s_rowid\"; DELETE FROM \"%s_parent\";", name,
+             name, name);
     rc = kd_store_exec(st, sql, err);
     if (rc)
         goto out;
@@ -174,8 +174,7 @@ static enum kd_code bulk_write(struct kd_store *st, const char *name, const int6
     w.node = kd_store_prepare(st, sql, err);
     snprintf(sql, sizeof sql, "INSERT INTO \"%s_rowid\"(rowid, nodeno) VALUES(?1, ?2)", name);
     w.rowid = w.node ? kd_store_prepare(st, sql, err) : NULL;
-    snprintf(sql, sizeof sql, "INSERT INTO \"%s_parent\"(nodeno, parentnode) VALUES(?1, ?2)",
-             name);
+    snprintf(sql, sizeof sql, "INSERT INTO \"%s_parent\"(nodeno, parentnode) VALUES(?1, ?2)", name);
     w.parent = w.rowid ? kd_store_prepare(st, sql, err) : NULL;
     if (!w.parent) {
         rc = err->code;

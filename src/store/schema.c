@@ -168,8 +168,7 @@ static enum kd_code step3(struct kd_store *st, const struct kd_store_config *cfg
     return KD_OK;
 }
 
-typedef enum kd_code (*step_fn)(struct kd_store *, const struct kd_store_config *,
-                                struct kd_err *);
+typedef enum kd_code (*step_fn)(struct kd_store *, const struct kd_store_config *, struct kd_err *);
 static const step_fn steps[KD_STORE_SCHEMA_VERSION] = {step1, step2, step3};
 
 enum kd_code kd_store_schema_apply(struct kd_store *st, int from, int to,
@@ -186,7 +185,6 @@ enum kd_code kd_store_schema_apply(struct kd_store *st, int from, int to,
             return rc;
         }
     }
-    snprintf(sql, sizeof sql,
-             "INSERT OR REPLACE INTO kd_meta VALUES('schema_version', '%d');", to);
+    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO kd_meta VALUES('schema_version', '%d');", to);
     return kd_store_exec(st, sql, err);
 }

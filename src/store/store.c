@@ -81,8 +81,8 @@ enum kd_code kd_store_fail(struct kd_store *st, const char *key, const char *wha
                            struct kd_err *err)
 {
     /* sqlite3_errmsg is overwritten by the next call on this connection: copy it now */
-    return kd_err_set(err, KD_ESTORE, key, "%s: %s", what, st && st->db ? sqlite3_errmsg(st->db)
-                                                                        : "no connection");
+    return kd_err_set(err, KD_ESTORE, key, "%s: %s", what,
+                      st && st->db ? sqlite3_errmsg(st->db) : "no connection");
 }
 
 sqlite3_stmt *kd_store_prepare(struct kd_store *st, const char *sql, struct kd_err *err)
@@ -158,8 +158,7 @@ int kd_layer_parse(const char *s)
     return -1;
 }
 
-static enum kd_code connect(const char *path, int flags, struct kd_store **out,
-                            struct kd_err *err)
+static enum kd_code connect(const char *path, int flags, struct kd_store **out, struct kd_err *err)
 {
     struct kd_store *st = calloc(1, sizeof *st);
 
@@ -231,8 +230,8 @@ static enum kd_code read_config(struct kd_store *st, struct kd_err *err)
         rc = kd_numfmt_parse(v, &st->cfg.numfmt, err);
     if (!rc)
         rc = kd_store_meta_get(st, "area", v, sizeof v, err);
-    if (!rc && sscanf(v, "%lf,%lf,%lf,%lf", &st->cfg.area[0], &st->cfg.area[1],
-                      &st->cfg.area[2], &st->cfg.area[3]) != 4)
+    if (!rc && sscanf(v, "%lf,%lf,%lf,%lf", &st->cfg.area[0], &st->cfg.area[1], &st->cfg.area[2],
+                      &st->cfg.area[3]) != 4)
         rc = kd_err_set(err, KD_ESTORE, "store.meta", "the office area '%s' is unreadable", v);
     return rc;
 }
@@ -250,17 +249,16 @@ enum kd_code kd_store_open(const char *path, enum kd_store_mode mode, struct kd_
         kd_err_hint(err, "create one with 'kadastr init %s'", path);
         return KD_EIO;
     }
-    rc = connect(path, mode == KD_STORE_RW ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, &st,
-                 err);
+    rc =
+        connect(path, mode == KD_STORE_RW ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, &st, err);
     if (rc)
         return rc;
     st->mode = mode;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT value FROM kd_meta WHERE key = 'schema_version'", -1, &q,
+    if (sqlite3_prepare_v2(st->db, "SELECT value FROM kd_meta WHERE key = 'schema_version'", -1, &q,
                            NULL) != SQLITE_OK ||
         sqlite3_step(q) != SQLITE_ROW) {
-        kd_err_set(err, KD_ESTORE, "store.not_kadastr",
-                   "%s is not a kadastr database (%s)", path, sqlite3_errmsg(st->db));
+        kd_err_set(err, KD_ESTORE, "store.not_kadastr", "%s is not a kadastr database (%s)", path,
+                   sqlite3_errmsg(st->db));
         kd_err_hint(err, "create one with 'kadastr init'");
         rc = KD_ESTORE;
         goto fail;
@@ -278,8 +276,8 @@ enum kd_code kd_store_open(const char *path, enum kd_store_mode mode, struct kd_
         goto fail;
     }
     if (version < 1) {
-        rc = kd_err_set(err, KD_ESTORE, "store.not_kadastr",
-                        "%s has an invalid schema version %d", path, version);
+        rc = kd_err_set(err, KD_ESTORE, "store.not_kadastr", "%s has an invalid schema version %d",
+                        path, version);
         goto fail;
     }
     rc = read_config(st, err);
@@ -455,8 +453,7 @@ enum kd_code kd_store_op_get(struct kd_store *st, const char *source_crs, struct
     return rc;
 }
 
-enum kd_code kd_store_op_put(struct kd_store *st, const struct kd_store_op *op,
-                             struct kd_err *err)
+enum kd_code kd_store_op_put(struct kd_store *st, const struct kd_store_op *op, struct kd_err *err)
 {
     sqlite3_stmt *q = kd_store_stmt(st, Q_OP_PUT, err);
     enum kd_code rc = KD_OK;
@@ -480,8 +477,8 @@ enum kd_code kd_store_op_put(struct kd_store *st, const struct kd_store_op *op,
 
 enum kd_code kd_store_geoms_bind(struct kd_store *st, sqlite3_stmt *q, int col_cad,
                                  const unsigned char *wkb_cad, size_t cad_len,
-                                 const unsigned char *wkb_3857, size_t len_3857,
-                                 double box_cad[4], double box_3857[4], struct kd_err *err)
+                                 const unsigned char *wkb_3857, size_t len_3857, double box_cad[4],
+                                 double box_3857[4], struct kd_err *err)
 {
     if (kd_store_blob_from_wkb(wkb_cad, cad_len, st->cfg.srid, &st->blob_cad, box_cad) ||
         kd_store_blob_from_wkb(wkb_3857, len_3857, 3857, &st->blob_3857, box_3857))
@@ -489,8 +486,7 @@ enum kd_code kd_store_geoms_bind(struct kd_store *st, sqlite3_stmt *q, int col_c
                           "a stored geometry must be a little-endian 2D Polygon or "
                           "MultiPolygon WKB");
     sqlite3_bind_blob(q, col_cad, st->blob_cad.data, (int)st->blob_cad.len, SQLITE_STATIC);
-    sqlite3_bind_blob(q, col_cad + 1, st->blob_3857.data, (int)st->blob_3857.len,
-                      SQLITE_STATIC);
+    sqlite3_bind_blob(q, col_cad + 1, st->blob_3857.data, (int)st->blob_3857.len, SQLITE_STATIC);
     return KD_OK;
 }
 

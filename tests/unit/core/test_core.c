@@ -45,7 +45,8 @@ static void test_cadnum_normalize_rejects_letters_and_few_groups(void **state)
 
     (void)state;
     kd_err_init(&err);
-    assert_int_equal(kd_cadnum_normalize(KD_NUMFMT_UZ, "10:26:0A:02:03:0045", out, &err), KD_EINVAL);
+    assert_int_equal(kd_cadnum_normalize(KD_NUMFMT_UZ, "10:26:0A:02:03:0045", out, &err),
+                     KD_EINVAL);
     assert_string_equal(err.key, "cadnum.digit");
     kd_err_init(&err);
     assert_int_equal(kd_cadnum_normalize(KD_NUMFMT_UZ, "10:26:01", out, &err), KD_EINVAL);

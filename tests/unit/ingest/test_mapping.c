@@ -59,10 +59,11 @@ static void test_mapping_read_and_bind(void **state)
 
     (void)state;
     snprintf(path, sizeof path, "%s/map-%d.json", KD_TEST_WORK, (int)getpid());
-    write_file(path, "{\"layer\": \"t\", \"duplicates\": \"merge\", \"fields\": {"
-                     "\"cadastral_number\": \"ML\", \"zone_kind\": {\"const\": \"base\"},"
-                     "\"land_use\": {\"field\": \"USE\", \"map\": {\"R\": \"individual_housing\"}},"
-                     "\"address\": {\"field\": \"USE\", \"default\": \"x\", \"map\": {\"R\": \"\"}}}}");
+    write_file(path,
+               "{\"layer\": \"t\", \"duplicates\": \"merge\", \"fields\": {"
+               "\"cadastral_number\": \"ML\", \"zone_kind\": {\"const\": \"base\"},"
+               "\"land_use\": {\"field\": \"USE\", \"map\": {\"R\": \"individual_housing\"}},"
+               "\"address\": {\"field\": \"USE\", \"default\": \"x\", \"map\": {\"R\": \"\"}}}}");
     kd_err_init(&err);
     assert_int_equal(kd_mapping_read(path, &m, &err), KD_OK);
     assert_string_equal(m.layer, "t");

@@ -98,7 +98,7 @@ static void test_blob_from_wkb_refuses_other_input(void **state)
     kd_buf_init(&out);
     n = polygon_wkb(wkb, 0, 0);
     assert_int_equal(kd_store_blob_from_wkb(wkb, n - 1, 32642, &out, box), -1); /* cut */
-    wkb[0] = 0; /* big endian */
+    wkb[0] = 0;                                                                 /* big endian */
     assert_int_equal(kd_store_blob_from_wkb(wkb, n, 32642, &out, box), -1);
     wkb[0] = 1;
     wkb[1] = 2; /* a LineString */

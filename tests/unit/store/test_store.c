@@ -54,8 +54,23 @@ static void insert(struct kd_store *st, struct kd_geo *g, const char *number, do
 {
     size_t len;
     unsigned char *wkb = square_wkb(g, 523000 + x, 4573000, &len);
-    struct kd_parcel_new p = {number, "settlements", "individual_housing", NULL, 400.0, 400.0,
-                              400.5, from, NULL, "load", "test", "1", 42, wkb, len, wkb, len};
+    struct kd_parcel_new p = {number,
+                              "settlements",
+                              "individual_housing",
+                              NULL,
+                              400.0,
+                              400.0,
+                              400.5,
+                              from,
+                              NULL,
+                              "load",
+                              "test",
+                              "1",
+                              42,
+                              wkb,
+                              len,
+                              wkb,
+                              len};
     struct kd_err err;
 
     kd_err_init(&err);
@@ -100,8 +115,7 @@ static void test_store_open_missing_file(void **state)
 
     (void)state;
     kd_err_init(&err);
-    assert_int_equal(kd_store_open(KD_TEST_WORK "/no-such.sqlite", KD_STORE_RO, &st, &err),
-                     KD_EIO);
+    assert_int_equal(kd_store_open(KD_TEST_WORK "/no-such.sqlite", KD_STORE_RO, &st, &err), KD_EIO);
     assert_string_equal(err.key, "store.missing");
     assert_null(st);
 }
@@ -193,9 +207,23 @@ static void test_store_parcel_versions_and_as_of(void **state)
     {
         size_t len;
         unsigned char *wkb = square_wkb(g, 523100, 4573000, &len);
-        struct kd_parcel_new dup = {"10:26:01:02:03:0045", NULL, NULL, NULL, NAN, 1, 1,
-                                    "2011-01-01T00:00:00Z", NULL, "load", NULL, NULL, 1,
-                                    wkb, len, wkb, len};
+        struct kd_parcel_new dup = {"10:26:01:02:03:0045",
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NAN,
+                                    1,
+                                    1,
+                                    "2011-01-01T00:00:00Z",
+                                    NULL,
+                                    "load",
+                                    NULL,
+                                    NULL,
+                                    1,
+                                    wkb,
+                                    len,
+                                    wkb,
+                                    len};
         assert_int_equal(kd_store_parcel_insert(st, &dup, &id2, &err), KD_EINVAL);
         assert_string_equal(err.key, "store.duplicate_live");
         free(wkb);
@@ -211,8 +239,7 @@ static void test_store_parcel_versions_and_as_of(void **state)
     assert_int_equal(p.id, id2);
     assert_string_equal(p.valid_to, "");
     assert_int_equal(
-        kd_store_parcel_get(st, "10:26:01:02:03:0045", "2012-01-01T00:00:00Z", 0, &p, &err),
-        KD_OK);
+        kd_store_parcel_get(st, "10:26:01:02:03:0045", "2012-01-01T00:00:00Z", 0, &p, &err), KD_OK);
     assert_int_equal(p.id, id1);
     assert_string_equal(p.valid_to, "2015-06-01T00:00:00Z");
     assert_int_equal(
@@ -305,9 +332,9 @@ static void test_store_bulk_index_matches_brute_force(void **state)
                  "MbrMaxY(geom_cad) >= %.6f",
                  box[2], box[0], box[3], box[1]);
         sqlite3_enable_load_extension(db, 1);
-        assert_int_equal(sqlite3_exec(db, "SELECT load_extension('mod_spatialite')", NULL,
-                                      NULL, NULL),
-                         SQLITE_OK);
+        assert_int_equal(
+            sqlite3_exec(db, "SELECT load_extension('mod_spatialite')", NULL, NULL, NULL),
+            SQLITE_OK);
         assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_step(q), SQLITE_ROW);
         expect = sqlite3_column_int64(q, 0);
