@@ -201,16 +201,20 @@ static PJ_OBJ_LIST *candidates(struct kd_geo *g, PJ *src, PJ *dst, const double 
     return l;
 }
 
-/* The first candidate of l that PROJ can instantiate. PROJ has already kept only those
- * whose area of use (that of their datum steps: conversions do not narrow it) contains
- * the area of interest when asked for strict containment. */
-static int first_usable(struct kd_geo *g, PJ_OBJ_LIST *l, struct kd_op_choice *c)
+/* The first candidate of l that PROJ can instantiate (skip_ballpark: and that is not a
+ * ballpark). PROJ has already kept only those whose area of use (that of their datum
+ * steps: conversions do not narrow it) contains the area of interest when asked for strict
+ * containment; a ballpark's area is the world, so it always qualifies there. */
+static int first_usable(struct kd_geo *g, PJ_OBJ_LIST *l, int skip_ballpark,
+                        struct kd_op_choice *c)
 {
     int i, n = l ? proj_list_get_count(l) : 0;
 
     for (i = 0; i < n; i++) {
         PJ *op = proj_list_get(g->proj, l, i);
-        int ok = op && proj_coordoperation_is_instantiable(g->proj, op) && describe(g, op, c) == 0;
+        int ok = op && proj_coordoperation_is_instantiable(g->proj, op) &&
+                 !(skip_ballpark && proj_coordoperation_has_ballpark_transformation(g->proj, op)) &&
+                 describe(g, op, c) == 0;
         proj_destroy(op);
         if (ok)
             return 0;
@@ -248,22 +252,28 @@ enum kd_code kd_op_choose(struct kd_geo *g, const char *src_def, int dst_srid,
         goto out;
     }
     l = candidates(g, src, dst, office_area, PROJ_SPATIAL_CRITERION_STRICT_CONTAINMENT);
-    if (first_usable(g, l, c) == 0) {
+    if (first_usable(g, l, 1, c) == 0) {
         c->covers_office = 1;
         goto warn;
     }
     proj_list_destroy(l);
     l = candidates(g, src, dst, data_area, PROJ_SPATIAL_CRITERION_PARTIAL_INTERSECTION);
-    if (first_usable(g, l, c) != 0) {
+    if (first_usable(g, l, 0, c) != 0) {
         kd_err_set(err, KD_EGEO, "op.none", "PROJ has no usable operation from %s to EPSG:%d",
                    src_def, dst_srid);
         kd_err_hint(err, "install the PROJ grids it needs (proj-data), or check --s-srs");
         rc = KD_EGEO;
         goto out;
     }
-    snprintf(c->warning, sizeof c->warning,
-             "no operation's area of use contains the office area; using PROJ's best for "
-             "the data");
+    if (c->ballpark)
+        snprintf(c->warning, sizeof c->warning,
+                 "no operation's area of use contains the office area and only a ballpark "
+                 "operation exists: errors of tens or hundreds of metres");
+    else
+        snprintf(c->warning, sizeof c->warning,
+                 "no operation's area of use contains the office area; using PROJ's best for "
+                 "the data's extent (stated accuracy %.1f m)",
+                 c->accuracy_m);
 warn:
     if (!c->warning[0]) {
         if (c->ballpark)

@@ -74,6 +74,32 @@ static void test_op_choose_skips_operations_with_missing_grids(void **state)
     kd_op_choice_fini(&c);
 }
 
+static void test_op_choose_warns_when_nothing_covers_the_office(void **state)
+{
+    /* SK-42 data into a French office: no Pulkovo operation's area contains France; PROJ's
+     * best for the data's extent is used, and said so */
+    const double france[4] = {-4.8, 42.3, 8.2, 51.1};
+    const double tashkent[4] = {69.1, 41.2, 69.4, 41.4};
+    struct kd_op_choice c;
+    struct kd_err err;
+
+    kd_err_init(&err);
+    assert_int_equal(kd_op_choose(*state, "EPSG:28412", 2154, france, tashkent, &c, &err), KD_OK);
+    assert_false(c.covers_office);
+    assert_non_null(strstr(c.warning, "office area"));
+    kd_op_choice_fini(&c);
+    /* Cambridge's NAD83 data into a Tashkent office: the real operation covers only
+     * North America; it is used for the data, with the warning */
+    kd_err_init(&err);
+    assert_int_equal(kd_op_choose(*state, "EPSG:4269", 32642, uzbekistan,
+                                  (const double[4]){-71.17, 42.35, -71.06, 42.41}, &c, &err),
+                     KD_OK);
+    assert_false(c.covers_office);
+    assert_false(c.ballpark);
+    assert_non_null(strstr(c.warning, "data's extent"));
+    kd_op_choice_fini(&c);
+}
+
 static void test_op_choose_same_crs_is_noop(void **state)
 {
     struct kd_op_choice c;
@@ -198,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_op_choose_sk42_in_uzbekistan_office),
         cmocka_unit_test(test_op_choose_depends_on_office_area),
         cmocka_unit_test(test_op_choose_skips_operations_with_missing_grids),
+        cmocka_unit_test(test_op_choose_warns_when_nothing_covers_the_office),
         cmocka_unit_test(test_op_choose_same_crs_is_noop),
         cmocka_unit_test(test_crs_check_office_refuses_geographic_and_feet),
         cmocka_unit_test(test_geod_area_matches_closed_form),
