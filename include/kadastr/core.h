@@ -71,6 +71,8 @@ void kd_buf_addf(struct kd_buf *b, const char *fmt, ...) KD_PRINTF(2, 3);
 /* Appends s as a JSON string literal, with quotes; bytes that are not valid UTF-8 become
  * U+FFFD, so the output is always valid JSON. */
 void kd_buf_add_json_str(struct kd_buf *b, const char *s);
+/* Is s valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF)? */
+int kd_utf8_valid(const char *s);
 /* Appends a double with a fixed number of decimals, trailing zeros kept ("12.50"). */
 void kd_buf_add_fixed(struct kd_buf *b, double v, int decimals);
 

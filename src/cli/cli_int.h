@@ -33,6 +33,8 @@ int kd_cli_lookup(int argc, char **argv);
 void kd_cli_lookup_help(void);
 int kd_cli_export(int argc, char **argv);
 void kd_cli_export_help(void);
+int kd_cli_serve(int argc, char **argv);
+void kd_cli_serve_help(void);
 int kd_cli_migrate(int argc, char **argv);
 void kd_cli_migrate_help(void);
 int kd_cli_info(int argc, char **argv);

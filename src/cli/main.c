@@ -17,6 +17,7 @@ static const struct kd_cli_command commands[] = {
      kd_cli_lookup_help},
     {"export", "write the register (or its state on a date) as open data", kd_cli_export,
      kd_cli_export_help},
+    {"serve", "serve the register over HTTP (cadastre API)", kd_cli_serve, kd_cli_serve_help},
     {"migrate", "bring a database to this version's schema", kd_cli_migrate, kd_cli_migrate_help},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -104,6 +104,19 @@ static size_t utf8_len(const unsigned char *p)
     return 0;
 }
 
+int kd_utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        size_t k = utf8_len(p);
+        if (!k)
+            return 0;
+        p += k;
+    }
+    return 1;
+}
+
 void kd_buf_add_json_str(struct kd_buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target for the parsers of outside input in core and geo: cadastral numbers (both
  * formats), shares, dates, PINFL/STIR, the JSON string writer, the WKB walker and the
- * SpatiaLite blob encoder. Built with -fsanitize=fuzzer (cmake -DKD_FUZZ=ON, clang) it is
+ * SpatiaLite blob encoder, Accept-Language negotiation. Built with -fsanitize=fuzzer (cmake -DKD_FUZZ=ON, clang) it is
  * a libFuzzer target; otherwise main() replays the corpus given on the command line, which
  * ctest does under the sanitizers. The first input byte picks the parser. */
 #include "../../src/store/store_int.h"
 #include "kadastr/geo.h"
+#include "kadastr/i18n.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     memcpy(s, data + 1, size - 1);
     s[size - 1] = '\0'; /* the parsers take C strings: the input up to its first NUL */
     kd_err_init(&err);
-    switch (data[0] % 6) {
+    switch (data[0] % 7) {
     case 0:
         if (kd_cadnum_normalize(KD_NUMFMT_UZ, s, out, &err) == KD_OK &&
             (strlen(out) < 19 || strlen(out) > 32))
@@ -62,6 +63,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         kd_err_init(&err);
         if (kd_wkb_box(data + 1, size - 1, box, &err) == KD_OK && box[0] > box[2] &&
             box[0] != INFINITY)
+            abort();
+        break;
+    case 6:
+        if ((unsigned)kd_lang_negotiate(s) >= KD_N_LANGS)
             abort();
         break;
     default:

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* kadastr serve: options (also from KADASTR_* variables), then the server, then signals
+ * taken synchronously with sigwait in this thread: SIGTERM/SIGINT stop (requests in flight
+ * get 5 s), SIGHUP reopens the database. The signals are blocked before the pool starts, so
+ * no worker is ever interrupted by one. */
+#include "cli_int.h"
+
+#include "kadastr/server.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void kd_cli_serve_help(void)
+{
+    printf("usage: kadastr serve DB [--listen ADDR:PORT] [--threads N] [--base-url URL]\n"
+           "                        [--cors ORIGINS] [--access-log FILE] [--port-file FILE]\n\n"
+           "Serves the register over HTTP: the cadastre API under /api/v1 and /health\n"
+           "(docs/operations.md, docs/api.md).\n\n"
+           "  --listen ADDR:PORT  default 127.0.0.1:8080 (port 0: any free port)\n"
+           "  --threads N         worker threads (default: the number of processors)\n"
+           "  --base-url URL      the public URL of the service, for links\n"
+           "  --cors ORIGINS      allowed origins, comma-separated (default: any, '*')\n"
+           "  --access-log FILE   append the access log there (default: stderr)\n"
+           "  --port-file FILE    write the port listened on (for tests and scripts)\n"
+           "Each option can also come from the environment: KADASTR_LISTEN, KADASTR_THREADS,\n"
+           "KADASTR_BASE_URL, KADASTR_CORS, KADASTR_ACCESS_LOG (options win).\n\n"
+           "Signals: SIGTERM/SIGINT stop (requests in flight finish, at most 5 s), SIGHUP\n"
+           "reopens the database (replace the file atomically, then send SIGHUP).\n"
+           "exit status: 0 stopped by a signal, 1 error (port in use, unreadable database),\n"
+           "2 usage error\n");
+}
+
+int kd_cli_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"base-url", required_argument, NULL, 'b'},
+                                         {"cors", required_argument, NULL, 'c'},
+                                         {"access-log", required_argument, NULL, 'a'},
+                                         {"port-file", required_argument, NULL, 'p'},
+                                         {NULL, 0, NULL, 0}};
+    struct kd_server_opts o;
+    struct kd_server *srv = NULL;
+    const char *port_file = NULL, *threads = getenv("KADASTR_THREADS");
+    struct kd_err err;
+    sigset_t set;
+    int c, sig;
+
+    memset(&o, 0, sizeof o);
+    o.listen = getenv("KADASTR_LISTEN");
+    o.base_url = getenv("KADASTR_BASE_URL");
+    o.cors = getenv("KADASTR_CORS");
+    o.access_log = getenv("KADASTR_ACCESS_LOG");
+    kd_err_init(&err);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            o.listen = optarg;
+            break;
+        case 't':
+            threads = optarg;
+            break;
+        case 'b':
+            o.base_url = optarg;
+            break;
+        case 'c':
+            o.cors = optarg;
+            break;
+        case 'a':
+            o.access_log = optarg;
+            break;
+        case 'p':
+            port_file = optarg;
+            break;
+        default:
+            return kd_cli_usage("serve", "unknown option");
+        }
+    }
+    if (optind != argc - 1)
+        return kd_cli_usage("serve", "expected one database path");
+    if (threads) {
+        char *end;
+        long n;
+        errno = 0;
+        n = strtol(threads, &end, 10);
+        if (errno || *end || n < 1 || n > 256)
+            return kd_cli_usage("serve", "--threads '%s' is not a number from 1 to 256", threads);
+        o.threads = (unsigned)n;
+    }
+    o.db_path = argv[optind];
+    /* signals are taken by sigwait below; blocked now, the pool threads inherit the mask */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (kd_server_start(&o, &srv, &err))
+        return kd_cli_fail("serve", &err);
+    if (port_file) {
+        FILE *f = fopen(port_file, "w");
+        if (!f || fprintf(f, "%u\n", kd_server_port(srv)) < 0 || fclose(f) != 0) {
+            kd_server_free(srv, 0);
+            kd_err_set(&err, KD_EIO, "serve.port_file", "cannot write the port to %s", port_file);
+            return kd_cli_fail("serve", &err);
+        }
+    }
+    fprintf(stderr, "kadastr serve: %s on %s\n", o.db_path, kd_server_base_url(srv));
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            kd_server_reopen(srv);
+            fprintf(stderr, "kadastr serve: SIGHUP: workers reopen %s at their next request\n",
+                    o.db_path);
+            continue;
+        }
+        break;
+    }
+    fprintf(stderr, "kadastr serve: stopping (requests in flight get up to 5 s)\n");
+    kd_server_free(srv, 5.0);
+    return KD_EXIT_OK;
+}

@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP server: libmicrohttpd in thread-pool mode with epoll, one worker per pool thread.
+ * The one idea to read it by: a request is answered on the *second* call of the access
+ * handler (libmicrohttpd closes the connection after a response queued on the first call,
+ * which costs keep-alive and five times the throughput). Everything a response carries
+ * (request id, CORS, ETag/304, gzip, problem+json in the asked language) is added here, so
+ * routes only build bodies. */
+#include "server_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#ifndef KD_DATA_DIR
+#define KD_DATA_DIR "data"
+#endif
+
+/* ---- workers ------------------------------------------------------------------------------ */
+
+static void worker_close(struct worker *w)
+{
+    if (!w)
+        return;
+    kd_xform_free(w->to_4326);
+    kd_xform_free(w->from_4326);
+    kd_geo_free(w->g);
+    kd_store_close(w->st);
+    memset(w, 0, sizeof *w);
+}
+
+static void worker_free(void *p)
+{
+    worker_close(p);
+    free(p);
+}
+
+/* This pool thread's worker, opened (again, after a reopen) when needed. NULL with err. */
+static struct worker *worker_get(struct kd_server *srv, struct kd_err *err)
+{
+    struct worker *w = pthread_getspecific(srv->worker_key);
+    unsigned gen = atomic_load(&srv->generation);
+    const struct kd_store_config *cfg;
+
+    if (w && w->st && w->generation == gen)
+        return w;
+    if (!w) {
+        w = calloc(1, sizeof *w);
+        if (!w) {
+            kd_err_set(err, KD_ENOMEM, "store.unavailable", "out of memory");
+            return NULL;
+        }
+        pthread_setspecific(srv->worker_key, w);
+    }
+    worker_close(w);
+    if (kd_store_open(srv->db_path, KD_STORE_RO, &w->st, err) || kd_geo_new(&w->g, err))
+        goto fail;
+    cfg = kd_store_config(w->st);
+    w->srid = cfg->srid;
+    w->numfmt = cfg->numfmt;
+    if (kd_xform_epsg(w->g, cfg->srid, 4326, cfg->area, &w->to_4326, err) ||
+        kd_xform_epsg(w->g, 4326, cfg->srid, cfg->area, &w->from_4326, err))
+        goto fail;
+    w->generation = gen;
+    return w;
+fail:
+    worker_close(w);
+    return NULL;
+}
+
+/* ---- answers ------------------------------------------------------------------------------ */
+
+void kd_answer_problem(struct req *r, struct answer *a, int status, const char *key,
+                       const char *param, const char *const *vars)
+{
+    char type_base[600], instance[1100];
+
+    kd_buf_reset(&a->body);
+    a->status = status;
+    a->content_type = "application/problem+json";
+    a->is_problem = 1;
+    kd_snprintf(type_base, sizeof type_base, "%s/problems/", r->srv->base_url);
+    /* the instance is the request's path, cut: never a whole 8 KB query echoed back */
+    kd_snprintf(instance, sizeof instance, "%.1024s", r->path ? r->path : "");
+    kd_problem_json(&a->body, r->srv->cat, r->lang, status, type_base, key, instance, param, vars);
+}
+
+const char *kd_req_arg(struct req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct arg_check {
+    const char *const *allowed;
+    const char *bad_key;
+    const char *bad_param;
+};
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    struct arg_check *c = cls;
+    size_t i;
+
+    (void)kind;
+    if (!kd_utf8_valid(key) || (value && !kd_utf8_valid(value))) {
+        c->bad_key = "http.invalid_utf8";
+        c->bad_param = kd_utf8_valid(key) ? key : "query";
+        return MHD_NO;
+    }
+    for (i = 0; c->allowed[i]; i++)
+        if (strcmp(key, c->allowed[i]) == 0)
+            return MHD_YES;
+    c->bad_key = "query.unknown_parameter";
+    c->bad_param = key;
+    return MHD_NO;
+}
+
+int kd_req_check_args(struct req *r, struct answer *a, const char *const *allowed)
+{
+    struct arg_check c = {allowed, NULL, NULL};
+
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &c);
+    if (!c.bad_key)
+        return 0;
+    {
+        const char *vars[] = {"param", c.bad_param, NULL};
+        kd_answer_problem(r, a, 400, c.bad_key, c.bad_param, vars);
+    }
+    return -1;
+}
+
+/* gzip of body into out; 0 on success. */
+static int gzip_body(const struct kd_buf *in, struct kd_buf *out)
+{
+    z_stream z;
+    int rc;
+
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
+    kd_buf_reset(out);
+    kd_buf_add(out, "", 0);
+    z.next_in = (Bytef *)in->data;
+    z.avail_in = (uInt)in->len;
+    do {
+        unsigned char chunk[16384];
+        z.next_out = chunk;
+        z.avail_out = sizeof chunk;
+        rc = deflate(&z, Z_FINISH);
+        kd_buf_add(out, chunk, sizeof chunk - z.avail_out);
+    } while (rc == Z_OK);
+    deflateEnd(&z);
+    return rc == Z_STREAM_END && !out->failed ? 0 : -1;
+}
+
+/* Does Accept-Encoding list gzip (or *) with a q-value above 0? */
+static int accepts_gzip(struct MHD_Connection *c)
+{
+    const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
+    const char *p = ae;
+
+    while (p && *p) {
+        const char *end = strchr(p, ','), *semi;
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char tok[64];
+        double q = 1;
+        while (n && (*p == ' ' || *p == '\t'))
+            p++, n--;
+        kd_snprintf(tok, sizeof tok, "%.*s", (int)(n < 63 ? n : 63), p);
+        semi = strchr(tok, ';');
+        if (semi) {
+            const char *qv = strstr(semi, "q=");
+            if (qv)
+                q = strtod(qv + 2, NULL);
+            tok[semi - tok] = '\0';
+        }
+        while (tok[0] && tok[strlen(tok) - 1] == ' ')
+            tok[strlen(tok) - 1] = '\0';
+        if ((strcasecmp(tok, "gzip") == 0 || strcmp(tok, "*") == 0) && q > 0)
+            return 1;
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+/* The allowed origin to echo, "*" for any, or NULL (not allowed). */
+static const char *cors_origin(struct kd_server *srv, struct MHD_Connection *c)
+{
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    size_t n;
+    const char *p;
+
+    if (!srv->cors[0])
+        return "*";
+    if (!origin)
+        return NULL;
+    n = strlen(origin);
+    for (p = srv->cors; (p = strstr(p, origin)) != NULL; p += n)
+        if ((p == srv->cors || p[-1] == ',' || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+            return origin;
+    return NULL;
+}
+
+static enum MHD_Result send_answer(struct req *r, struct answer *a)
+{
+    struct MHD_Connection *c = r->conn;
+    struct MHD_Response *resp;
+    struct kd_buf gz;
+    const char *origin = cors_origin(r->srv, c);
+    char etag[40];
+    enum MHD_Result ret;
+    int not_modified = 0, gzipped = 0;
+
+    kd_buf_init(&gz);
+    if (a->body.failed) {
+        kd_buf_reset(&a->body);
+        a->body.failed = 0;
+        kd_answer_problem(r, a, 500, "http.internal", NULL,
+                          (const char *const[]){"request_id", r->id, NULL});
+    }
+    /* a strong validator of the exact bytes: If-None-Match gets 304 */
+    kd_snprintf(etag, sizeof etag, "\"%016llx\"",
+                (unsigned long long)kd_hash64(0, a->body.data ? a->body.data : "", a->body.len));
+    if (a->status == 200) {
+        const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+        not_modified = inm && (strstr(inm, etag) || strcmp(inm, "*") == 0);
+    }
+    if (not_modified) {
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        r->status = 304;
+    } else {
+        if (a->body.len > 1024 && accepts_gzip(c) && gzip_body(&a->body, &gz) == 0 &&
+            gz.len < a->body.len)
+            gzipped = 1;
+        {
+            struct kd_buf *b = gzipped ? &gz : &a->body;
+            size_t len = b->len;
+            char *data = b->data ? b->data : NULL;
+            if (!data) {
+                resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+            } else {
+                resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+                if (resp)
+                    b->data = NULL, b->len = b->cap = 0; /* the response owns it now */
+            }
+            r->bytes = len;
+        }
+        r->status = a->status;
+    }
+    kd_buf_fini(&gz);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "X-Request-Id", r->id);
+    if (!not_modified && a->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
+    if (a->is_problem)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_LANGUAGE, kd_lang_tag(r->lang));
+    if (a->status == 200 || not_modified) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                a->cache_control ? a->cache_control : "no-cache");
+    }
+    if (gzipped)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding, Accept-Language");
+    if (origin)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    if (a->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, a->allow);
+    ret = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result preflight(struct req *r)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    const char *origin = cors_origin(r->srv, r->conn);
+    enum MHD_Result ret;
+
+    if (!resp)
+        return MHD_NO;
+    r->status = 204;
+    MHD_add_response_header(resp, "X-Request-Id", r->id);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+    if (origin) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                "Accept, Accept-Language, If-None-Match, Content-Type");
+        MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+    }
+    ret = MHD_queue_response(r->conn, 204, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ---- the request lifecycle ------------------------------------------------------------------ */
+
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct kd_server *srv = cls;
+    struct req *r = calloc(1, sizeof *r);
+
+    if (!r)
+        return NULL;
+    r->srv = srv;
+    r->conn = conn;
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    kd_snprintf(r->id, sizeof r->id, "%08lx-%06lx", srv->start_id & 0xffffffffUL,
+                (unsigned long)atomic_fetch_add(&srv->next_request, 1) & 0xffffffUL);
+    r->raw_uri = strdup(uri ? uri : "");
+    atomic_fetch_add(&srv->in_flight, 1);
+    return r;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_size, void **req_cls)
+{
+    struct kd_server *srv = cls;
+    struct req *r = *req_cls;
+    struct answer a;
+    struct worker *w;
+    struct kd_err err;
+    enum MHD_Result ret;
+
+    (void)version;
+    (void)upload_data;
+    if (!r)
+        return MHD_NO;
+    if (!r->seen) {
+        /* first call: headers are in; answer on the next one (keep-alive) */
+        r->seen = 1;
+        r->conn = conn;
+        kd_strlcpy(r->method, method, sizeof r->method);
+        r->path = url;
+        r->lang = kd_lang_negotiate(
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        /* no route takes a body yet: drop it, answer 405/413 below */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    memset(&a, 0, sizeof a);
+    kd_buf_init(&a.body);
+    a.status = 200;
+    if (strlen(r->raw_uri) > KD_SERVER_MAX_URL) {
+        char limit[16];
+        kd_snprintf(limit, sizeof limit, "%d", KD_SERVER_MAX_URL);
+        kd_answer_problem(r, &a, 414, "http.uri_too_long", NULL,
+                          (const char *const[]){"limit", limit, NULL});
+    } else if (strcmp(method, "OPTIONS") == 0) {
+        kd_buf_fini(&a.body);
+        return preflight(r);
+    } else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        a.allow = "GET, HEAD, OPTIONS";
+        kd_answer_problem(r, &a, 405, "http.method_not_allowed", NULL,
+                          (const char *const[]){"method", method, "allow", a.allow, NULL});
+    } else if (!kd_utf8_valid(url)) {
+        kd_answer_problem(r, &a, 400, "http.invalid_utf8", "path",
+                          (const char *const[]){"param", "path", NULL});
+    } else {
+        kd_err_init(&err);
+        w = worker_get(srv, &err);
+        if (!w)
+            kd_answer_problem(r, &a, 503, "store.unavailable", NULL, NULL);
+        else
+            kd_api_route(r, w, &a);
+    }
+    ret = send_answer(r, &a);
+    kd_buf_fini(&a.body);
+    return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    struct kd_server *srv = cls;
+    struct req *r = *req_cls;
+    struct timespec t1, now;
+    struct tm tm;
+    char when[40];
+    double ms;
+
+    (void)conn;
+    if (!r)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
+    /* one line per request; stdio locks the stream for the call */
+    fprintf(srv->log, "%s.%03ldZ %s %.*s %d %zu %.3fms id=%s%s\n", when, now.tv_nsec / 1000000,
+            r->method[0] ? r->method : "-", 2048, r->raw_uri ? r->raw_uri : "-",
+            r->status ? r->status : 0, r->bytes, ms, r->id,
+            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (closed)");
+    free(r->raw_uri);
+    free(r);
+    *req_cls = NULL;
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) KD_PRINTF(2, 0);
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct kd_server *srv = cls;
+    char line[512];
+
+    vsnprintf(line, sizeof line, fmt, ap);
+    fprintf(srv->log, "libmicrohttpd: %s%s", line,
+            line[0] && line[strlen(line) - 1] == '\n' ? "" : "\n");
+}
+
+/* ---- start and stop ------------------------------------------------------------------------ */
+
+static enum kd_code open_listener(const char *listen_s, struct kd_server *srv, struct kd_err *err)
+{
+    char host[256];
+    const char *colon = strrchr(listen_s, ':');
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char *end;
+    long port;
+    int fd, one = 1;
+
+    memset(&ss, 0, sizeof ss);
+    if (!colon || (size_t)(colon - listen_s) >= sizeof host)
+        goto bad;
+    port = strtol(colon + 1, &end, 10);
+    if (*end || colon[1] == '\0' || port < 0 || port > 65535)
+        goto bad;
+    memcpy(host, listen_s, (size_t)(colon - listen_s));
+    host[colon - listen_s] = '\0';
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        host[strlen(host) - 1] = '\0';
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+            goto bad;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        len = sizeof *a6;
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        if (inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &a4->sin_addr) != 1)
+            goto bad;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        len = sizeof *a4;
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 1024) != 0) {
+        char why[128] = "";
+        int e = errno;
+        if (strerror_r(e, why, sizeof why) != 0)
+            kd_snprintf(why, sizeof why, "error %d", e);
+        if (fd >= 0)
+            close(fd);
+        kd_err_set(err, KD_EIO, "serve.bind", "cannot listen on %s: %s", listen_s, why);
+        kd_err_hint(err, e == EADDRINUSE ? "another program uses that port: choose another with "
+                                           "--listen, e.g. --listen 127.0.0.1:8081"
+                                         : "check the address, and the permission for ports "
+                                           "below 1024");
+        return KD_EIO;
+    }
+    len = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &len);
+    srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                               : ((struct sockaddr_in *)&ss)->sin_port);
+    srv->listen_fd = fd;
+    if (!srv->base_url[0])
+        kd_snprintf(srv->base_url, sizeof srv->base_url, "http://%s:%u",
+                    host[0] ? host : "127.0.0.1", srv->port);
+    return KD_OK;
+bad:
+    kd_err_set(err, KD_EINVAL, "serve.listen", "'%s' is not ADDR:PORT", listen_s);
+    kd_err_hint(err, "e.g. --listen 127.0.0.1:8080, --listen 0.0.0.0:80 or --listen [::1]:8080");
+    return KD_EINVAL;
+}
+
+enum kd_code kd_server_start(const struct kd_server_opts *o, struct kd_server **out,
+                             struct kd_err *err)
+{
+    struct kd_server *srv = calloc(1, sizeof *srv);
+    struct kd_store *st = NULL;
+    unsigned threads = o->threads;
+    enum kd_code rc;
+    char dir[1024];
+
+    if (!srv)
+        return kd_err_set(err, KD_ENOMEM, "serve.nomem", "out of memory");
+    srv->listen_fd = -1;
+    srv->log = stderr;
+    srv->start_id = (unsigned long)time(NULL);
+    kd_strlcpy(srv->db_path, o->db_path, sizeof srv->db_path);
+    kd_strlcpy(srv->cors, o->cors && strcmp(o->cors, "*") != 0 ? o->cors : "", sizeof srv->cors);
+    if (o->base_url) {
+        kd_strlcpy(srv->base_url, o->base_url, sizeof srv->base_url);
+        while (srv->base_url[0] && srv->base_url[strlen(srv->base_url) - 1] == '/')
+            srv->base_url[strlen(srv->base_url) - 1] = '\0';
+    }
+    if (pthread_key_create(&srv->worker_key, worker_free) != 0) {
+        free(srv);
+        return kd_err_set(err, KD_ENOMEM, "serve.nomem", "cannot create thread keys");
+    }
+    /* the database must be readable now: a clear error beats 503s later */
+    rc = kd_store_open(o->db_path, KD_STORE_RO, &st, err);
+    kd_store_close(st);
+    if (rc)
+        goto fail;
+    kd_snprintf(dir, sizeof dir, "%s/i18n", o->data_dir ? o->data_dir : KD_DATA_DIR);
+    rc = kd_catalog_load(dir, &srv->cat, err);
+    if (rc) {
+        kd_err_where(err, "message catalogues");
+        goto fail;
+    }
+    if (o->access_log) {
+        srv->log = fopen(o->access_log, "a");
+        if (!srv->log) {
+            srv->log = stderr;
+            rc = kd_err_set(err, KD_EIO, "serve.log", "cannot append to the access log %s",
+                            o->access_log);
+            goto fail;
+        }
+        setvbuf(srv->log, NULL, _IOLBF, 0);
+        srv->own_log = 1;
+    }
+    rc = open_listener(o->listen ? o->listen : "127.0.0.1:8080", srv, err);
+    if (rc)
+        goto fail;
+    if (!threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 2;
+    }
+    srv->d = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL, NULL, handler,
+        srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        /* room for an 8 KB request target and its headers, so that the handler (not the
+         * library) answers long URLs */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_CONNECTION_TIMEOUT,
+        o->idle_timeout_s ? o->idle_timeout_s : 30u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        o->per_ip_limit ? o->per_ip_limit : 256u, MHD_OPTION_CONNECTION_LIMIT, 4096u,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_logger, srv, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+        MHD_OPTION_END);
+    if (!srv->d) {
+        rc = kd_err_set(err, KD_EIO, "serve.start", "libmicrohttpd could not start");
+        goto fail;
+    }
+    *out = srv;
+    return KD_OK;
+fail:
+    kd_server_free(srv, 0);
+    return rc;
+}
+
+unsigned kd_server_port(const struct kd_server *srv)
+{
+    return srv->port;
+}
+
+const char *kd_server_base_url(const struct kd_server *srv)
+{
+    return srv->base_url;
+}
+
+void kd_server_reopen(struct kd_server *srv)
+{
+    atomic_fetch_add(&srv->generation, 1);
+}
+
+void kd_server_free(struct kd_server *srv, double grace_s)
+{
+    if (!srv)
+        return;
+    if (srv->d) {
+        struct timespec t0, t;
+        /* stop accepting; requests in flight finish (at most grace_s) */
+        MHD_quiesce_daemon(srv->d);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+            double dt;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            dt = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+            if (atomic_load(&srv->in_flight) <= 0 || dt >= grace_s)
+                break;
+            usleep(10000);
+        }
+        MHD_stop_daemon(srv->d);
+    }
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    kd_catalog_free(srv->cat);
+    if (srv->own_log)
+        fclose(srv->log);
+    pthread_key_delete(srv->worker_key);
+    free(srv);
+}

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The real `kadastr serve` on a free loopback port (port 0, written to a file), driven with
+ * libcurl: routes, statuses, problem+json in the asked language, HEAD, CORS preflight, ETag
+ * and 304, gzip, keep-alive over ten requests, long and malformed URLs, SIGHUP with a
+ * replaced database, SIGTERM. */
+#include "kadastr/core.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char work[1024], kadastr[1024], db[1200], base[128];
+static pid_t server = -1;
+
+struct resp {
+    long status;
+    struct kd_buf body;
+    struct kd_buf headers;
+};
+
+static void resp_fini(struct resp *r)
+{
+    kd_buf_fini(&r->body);
+    kd_buf_fini(&r->headers);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    kd_buf_add(ud, p, size * n);
+    return size * n;
+}
+
+/* The value of a response header (case-insensitive name), or NULL; copied into out. */
+static const char *header(const struct resp *r, const char *name, char *out, size_t size)
+{
+    const char *p = r->headers.data;
+    size_t n = strlen(name);
+
+    while (p && *p) {
+        const char *eol = strstr(p, "\r\n");
+        if (!eol)
+            break;
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ')
+                v++;
+            kd_snprintf(out, size, "%.*s", (int)(eol - v), v);
+            return out;
+        }
+        p = eol + 2;
+    }
+    return NULL;
+}
+
+/* One request on handle h (reused for keep-alive). extra: NULL-terminated header lines. */
+static void request(CURL *h, const char *method, const char *path, const char *const *extra,
+                    struct resp *r)
+{
+    struct curl_slist *hdrs = NULL;
+    char url[12000];
+    int i;
+
+    memset(r, 0, sizeof *r);
+    kd_buf_init(&r->body);
+    kd_buf_init(&r->headers);
+    kd_snprintf(url, sizeof url, "%s%s", base, path);
+    for (i = 0; extra && extra[i]; i++)
+        hdrs = curl_slist_append(hdrs, extra[i]);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") ? method : NULL);
+    curl_easy_setopt(h, CURLOPT_NOBODY, strcmp(method, "HEAD") == 0 ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r->body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &r->headers);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    kd_buf_add(&r->body, "", 0);
+    curl_slist_free_all(hdrs);
+}
+
+static void get(const char *path, const char *const *extra, struct resp *r)
+{
+    CURL *h = curl_easy_init();
+
+    request(h, "GET", path, extra, r);
+    curl_easy_cleanup(h);
+}
+
+static int run(const char *cmd)
+{
+    int rc = system(cmd);
+
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void start_server(void)
+{
+    char port_file[1300], port[16] = "";
+    int i;
+
+    kd_snprintf(port_file, sizeof port_file, "%s/port", work);
+    unlink(port_file);
+    server = fork();
+    assert_true(server >= 0);
+    if (server == 0) {
+        char log[1300];
+        kd_snprintf(log, sizeof log, "%s/access.log", work);
+        execl(kadastr, kadastr, "serve", db, "--listen", "127.0.0.1:0", "--threads", "2",
+              "--port-file", port_file, "--access-log", log, (char *)NULL);
+        _exit(127);
+    }
+    for (i = 0; i < 500; i++) {
+        FILE *f = fopen(port_file, "r");
+        if (f) {
+            if (fgets(port, sizeof port, f) && port[0] >= '0' && port[0] <= '9') {
+                fclose(f);
+                break;
+            }
+            fclose(f);
+        }
+        usleep(20000);
+    }
+    assert_true(port[0] >= '0' && port[0] <= '9');
+    port[strcspn(port, "\n")] = '\0';
+    kd_snprintf(base, sizeof base, "http://127.0.0.1:%s", port);
+}
+
+static int setup(void **state)
+{
+    char cmd[4096];
+    const char *w = getenv("KD_TEST_WORK"), *k = getenv("KADASTR");
+
+    (void)state;
+    if (!w || !k)
+        return -1;
+    kd_snprintf(work, sizeof work, "%s", w);
+    kd_snprintf(kadastr, sizeof kadastr, "%s", k);
+    kd_snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", work, work);
+    if (run(cmd))
+        return -1;
+    kd_snprintf(db, sizeof db, "%s/r.sqlite", work);
+    kd_snprintf(cmd, sizeof cmd, "'%s' sample '%s' --parcels 300 --seed 3 >/dev/null", kadastr, db);
+    if (run(cmd))
+        return -1;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    start_server();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    int status = 0;
+
+    (void)state;
+    if (server > 0) {
+        kill(server, SIGTERM);
+        waitpid(server, &status, 0);
+    }
+    curl_global_cleanup();
+    return 0;
+}
+
+/* A live number of the register, and a point inside its parcel (lon/lat). */
+static void some_parcel(char *number, size_t size, double *lon, double *lat)
+{
+    char cmd[4096], out[256] = "";
+    FILE *p;
+
+    kd_snprintf(cmd, sizeof cmd,
+                "sqlite3 '%s' \"SELECT load_extension('mod_spatialite'); SELECT number || ' ' || "
+                "X(ST_Transform(ST_PointOnSurface(geom_cad), 4326)) || ' ' || "
+                "Y(ST_Transform(ST_PointOnSurface(geom_cad), 4326)) FROM parcels WHERE valid_to "
+                "IS NULL ORDER BY id LIMIT 1\" | tail -1",
+                db);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(out, sizeof out, p));
+    pclose(p);
+    assert_int_equal(sscanf(out, "%63s %lf %lf", number, lon, lat), 3);
+    (void)size;
+}
+
+static void test_serve_health_and_parcel(void **state)
+{
+    struct resp r;
+    char number[64], path[256], v[256];
+    double lon, lat;
+
+    (void)state;
+    get("/health", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body.data, "\"status\":\"ok\""));
+    assert_non_null(header(&r, "X-Request-Id", v, sizeof v));
+    resp_fini(&r);
+
+    some_parcel(number, sizeof number, &lon, &lat);
+    kd_snprintf(path, sizeof path, "/api/v1/parcels/%s", number);
+    get(path, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "Content-Type", v, sizeof v), "application/geo+json");
+    assert_non_null(strstr(r.body.data, number));
+    assert_non_null(strstr(r.body.data, "\"geodesic_area_m2\""));
+    assert_non_null(strstr(r.body.data, "\"zones\""));
+    assert_non_null(strstr(r.body.data, "\"rights\""));
+    /* anonymous: kinds and shares, never names, PINFL or STIR */
+    assert_null(strstr(r.body.data, "party_id"));
+    assert_null(strstr(r.body.data, "pinfl"));
+    assert_string_equal(header(&r, "Access-Control-Allow-Origin", v, sizeof v), "*");
+    resp_fini(&r);
+}
+
+static void test_serve_problems_in_four_languages(void **state)
+{
+    static const char *const langs[][2] = {{"ru-RU,ru;q=0.9,en;q=0.8", "ru"},
+                                           {"uz-Cyrl", "uz-Cyrl"},
+                                           {"uz", "uz"},
+                                           {"de, fr;q=0.5", "en"}};
+    struct resp r;
+    char v[256], hdr[128];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 4; i++) {
+        kd_snprintf(hdr, sizeof hdr, "Accept-Language: %s", langs[i][0]);
+        get("/api/v1/parcels/10:26:1:02:03:0045", (const char *const[]){hdr, NULL}, &r);
+        assert_int_equal(r.status, 400);
+        assert_string_equal(header(&r, "Content-Type", v, sizeof v), "application/problem+json");
+        assert_string_equal(header(&r, "Content-Language", v, sizeof v), langs[i][1]);
+        assert_non_null(strstr(r.body.data, "\"status\":400"));
+        assert_non_null(strstr(r.body.data, "\"parameter\":\"number\""));
+        assert_non_null(strstr(r.body.data, "cadnum/group_width"));
+        resp_fini(&r);
+    }
+    get("/api/v1/parcels/10:99:99:99:99:9999", NULL, &r);
+    assert_int_equal(r.status, 404);
+    assert_non_null(strstr(r.body.data, "parcel/not_found"));
+    resp_fini(&r);
+    get("/nowhere", NULL, &r);
+    assert_int_equal(r.status, 404);
+    resp_fini(&r);
+    get("/api/v1/../../etc/passwd", NULL, &r);
+    assert_int_equal(r.status, 404);
+    resp_fini(&r);
+    get("/api/v1/lookup?lon=69.3", NULL, &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body.data, "\"parameter\":\"lat\""));
+    resp_fini(&r);
+    get("/api/v1/lookup?lon=500&lat=41", NULL, &r);
+    assert_int_equal(r.status, 400);
+    resp_fini(&r);
+    get("/api/v1/lookup?lon=69.3&lat=41.3&colour=red", NULL, &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body.data, "\"parameter\":\"colour\""));
+    resp_fini(&r);
+    get("/api/v1/parcels/%ff%fe", NULL, &r);
+    assert_int_equal(r.status, 400);
+    resp_fini(&r);
+}
+
+static void test_serve_methods_head_cors_etag_gzip(void **state)
+{
+    CURL *h = curl_easy_init();
+    struct resp r;
+    char v[256], etag[128], inm[200];
+
+    (void)state;
+    request(h, "POST", "/health", NULL, &r);
+    assert_int_equal(r.status, 405);
+    assert_string_equal(header(&r, "Allow", v, sizeof v), "GET, HEAD, OPTIONS");
+    resp_fini(&r);
+    request(h, "HEAD", "/health", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body.len, 0);
+    assert_non_null(header(&r, "Content-Length", v, sizeof v));
+    resp_fini(&r);
+    request(h, "OPTIONS", "/api/v1/lookup",
+            (const char *const[]){"Origin: https://maps.example",
+                                  "Access-Control-Request-Method: GET", NULL},
+            &r);
+    assert_int_equal(r.status, 204);
+    assert_string_equal(header(&r, "Access-Control-Allow-Origin", v, sizeof v), "*");
+    assert_non_null(header(&r, "Access-Control-Allow-Methods", v, sizeof v));
+    resp_fini(&r);
+    request(h, "GET", "/health", NULL, &r);
+    assert_non_null(header(&r, "ETag", etag, sizeof etag));
+    resp_fini(&r);
+    kd_snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+    request(h, "GET", "/health", (const char *const[]){inm, NULL}, &r);
+    assert_int_equal(r.status, 304);
+    assert_int_equal(r.body.len, 0);
+    resp_fini(&r);
+    /* a large answer is compressed when the client accepts it; curl decodes it */
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
+    {
+        char number[64], path[256];
+        double lon, lat;
+        some_parcel(number, sizeof number, &lon, &lat);
+        kd_snprintf(path, sizeof path, "/api/v1/parcels/%s/neighbours", number);
+        request(h, "GET", path, NULL, &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(header(&r, "Content-Encoding", v, sizeof v), "gzip");
+        assert_non_null(strstr(r.body.data, "FeatureCollection"));
+        resp_fini(&r);
+    }
+    curl_easy_cleanup(h);
+}
+
+static void test_serve_keep_alive_ten_requests(void **state)
+{
+    CURL *h = curl_easy_init();
+    struct resp r;
+    char v[64];
+    long connects;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 10; i++) {
+        request(h, "GET", "/health", NULL, &r);
+        assert_int_equal(r.status, 200);
+        /* answered on the handler's second call: no "Connection: close" */
+        assert_null(header(&r, "Connection", v, sizeof v) && strcasecmp(v, "close") == 0 ? "close"
+                                                                                         : NULL);
+        curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+        if (i > 0)
+            assert_int_equal(connects, 0); /* the same connection was reused */
+        resp_fini(&r);
+    }
+    curl_easy_cleanup(h);
+}
+
+static void test_serve_long_url_and_lookup(void **state)
+{
+    static char path[9200];
+    struct resp r;
+    char number[64], q[256];
+    double lon, lat;
+
+    (void)state;
+    memcpy(path, "/api/v1/lookup?lon=", 19);
+    memset(path + 19, '1', sizeof path - 20);
+    path[sizeof path - 1] = '\0';
+    get(path, NULL, &r);
+    assert_int_equal(r.status, 414);
+    assert_non_null(strstr(r.body.data, "uri_too_long"));
+    resp_fini(&r);
+    some_parcel(number, sizeof number, &lon, &lat);
+    kd_snprintf(q, sizeof q, "/api/v1/lookup?lon=%.9f&lat=%.9f", lon, lat);
+    get(q, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body.data, number));
+    assert_non_null(strstr(r.body.data, "\"zones\":[{"));
+    resp_fini(&r);
+}
+
+static void test_serve_sighup_picks_up_a_replaced_file(void **state)
+{
+    char cmd[4096], other[1300];
+    struct resp r;
+    int i, seen = 0;
+
+    (void)state;
+    kd_snprintf(other, sizeof other, "%s/other.sqlite", work);
+    kd_snprintf(cmd, sizeof cmd,
+                "'%s' sample '%s' --parcels 120 --seed 9 >/dev/null && mv '%s' '%s'", kadastr,
+                other, other, db);
+    assert_int_equal(run(cmd), 0);
+    kill(server, SIGHUP);
+    for (i = 0; i < 50 && !seen; i++) {
+        get("/health", NULL, &r);
+        assert_int_equal(r.status, 200);
+        seen = strstr(r.body.data, "\"parcels_live\":120") != NULL;
+        resp_fini(&r);
+        if (!seen)
+            usleep(20000);
+    }
+    assert_true(seen);
+}
+
+static void test_serve_sigterm_exits_zero(void **state)
+{
+    int status = -1, i;
+    pid_t got = 0;
+
+    (void)state;
+    kill(server, SIGTERM);
+    for (i = 0; i < 300 && got == 0; i++) {
+        got = waitpid(server, &status, WNOHANG);
+        if (got == 0)
+            usleep(20000);
+    }
+    assert_int_equal(got, server);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    server = -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_serve_health_and_parcel),
+        cmocka_unit_test(test_serve_problems_in_four_languages),
+        cmocka_unit_test(test_serve_methods_head_cors_etag_gzip),
+        cmocka_unit_test(test_serve_keep_alive_ten_requests),
+        cmocka_unit_test(test_serve_long_url_and_lookup),
+        cmocka_unit_test(test_serve_sighup_picks_up_a_replaced_file),
+        cmocka_unit_test(test_serve_sigterm_exits_zero),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
