@@ -1,21 +1,20 @@
 #!/usr/bin/env bash
-# The main job until the HTTP service exists (issue 10): the sample register's summary and
-# example lookups, through the real executable.
+# The main job: the sample register served over HTTP, with its summary, its URL and three
+# example requests printed first. Ctrl-C stops the server (requests in flight finish).
 set -euo pipefail
 kadastr=$1
 db=$2
+listen=${KADASTR_LISTEN:-127.0.0.1:8080}
 "$kadastr" info "$db"
-echo
 box=69.2785,41.3100,69.2810,41.3120
-echo "\$ kadastr lookup $db --bbox $box     # parcels near the centre of Tashkent"
-near=$("$kadastr" lookup "$db" --bbox "$box")
-printf '%s\n' "$near" | sed -n '1,8p'
-number=$(printf '%s\n' "$near" | awk 'NR == 2 { print $1 }')
-if [ -n "$number" ]; then
-  echo
-  echo "\$ kadastr lookup $db --number $number"
-  "$kadastr" lookup "$db" --number "$number"
-  echo
-  echo "\$ kadastr lookup $db --neighbours $number"
-  "$kadastr" lookup "$db" --neighbours "$number"
-fi
+number=$("$kadastr" lookup "$db" --bbox "$box" | awk 'NR == 2 { print $1 }')
+url="http://$listen"
+cat <<TXT
+
+kadastr serves $db at $url (Ctrl-C stops it). Try:
+  curl $url/api/v1/parcels/$number
+  curl '$url/api/v1/lookup?lon=69.2797&lat=41.3111'
+  curl -H 'Accept-Language: uz' $url/api/v1/parcels/$number/history
+
+TXT
+exec "$kadastr" serve "$db" --listen "$listen"
