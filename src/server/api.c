@@ -17,6 +17,11 @@
 
 static const char *const no_args[] = {NULL};
 
+static int atoi_safe(const char *s)
+{
+    return (int)strtol(s, NULL, 10);
+}
+
 static void not_found(struct req *r, struct answer *a)
 {
     kd_answer_problem(r, a, 404, "http.not_found", NULL,
@@ -49,21 +54,26 @@ static int path_number(struct req *r, struct worker *w, struct answer *a, const 
     return -1;
 }
 
+/* Checks that the database answers (a read of its metadata: cheap enough to poll) and says
+ * what the worker serves: the count of live parcels is the one taken when it opened the
+ * database (a count over a million rows per probe would make the probe the load). */
 static void health(struct req *r, struct worker *w, struct answer *a)
 {
     struct kd_err err;
-    int64_t n = 0;
+    char version[16];
 
     if (kd_req_check_args(r, a, no_args))
         return;
     kd_err_init(&err);
-    if (kd_store_parcels_count(w->st, NULL, &n, &err)) {
+    if (kd_store_meta_get(w->st, "schema_version", version, sizeof version, &err)) {
         failed(r, a, &err);
         return;
     }
     a->content_type = JSON;
-    kd_buf_addf(&a->body, "{\"status\":\"ok\",\"parcels_live\":%lld,\"office_srid\":%d}",
-                (long long)n, w->srid);
+    kd_buf_addf(&a->body,
+                "{\"status\":\"ok\",\"parcels_live\":%lld,\"office_srid\":%d,"
+                "\"schema_version\":%d}",
+                (long long)w->n_live, w->srid, atoi_safe(version));
 }
 
 static void parcel(struct req *r, struct worker *w, struct answer *a, const char *num)
@@ -345,6 +355,9 @@ void kd_api_route(struct req *r, struct worker *w, struct answer *a)
     const char *path = r->path;
     static const char prefix[] = "/api/v1/parcels/";
 
+    /* OGC API - Features: /, /conformance and /collections/... (ogc.c) */
+    if (kd_ogc_route(r, w, a))
+        return;
     if (strcmp(path, "/health") == 0) {
         health(r, w, a);
     } else if (strcmp(path, "/api/v1/lookup") == 0) {

@@ -64,7 +64,8 @@ static struct worker *worker_get(struct kd_server *srv, struct kd_err *err)
     w->srid = cfg->srid;
     w->numfmt = cfg->numfmt;
     if (kd_xform_epsg(w->g, cfg->srid, 4326, cfg->area, &w->to_4326, err) ||
-        kd_xform_epsg(w->g, 4326, cfg->srid, cfg->area, &w->from_4326, err))
+        kd_xform_epsg(w->g, 4326, cfg->srid, cfg->area, &w->from_4326, err) ||
+        kd_store_parcels_count(w->st, NULL, &w->n_live, err))
         goto fail;
     w->generation = gen;
     return w;

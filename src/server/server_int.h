@@ -43,6 +43,7 @@ struct worker {
     struct kd_xform *from_4326; /* lon/lat -> office CRS */
     int srid;
     enum kd_numfmt numfmt;
+    int64_t n_live; /* live parcels when this worker opened the database (/health) */
 };
 
 /* The answer a route builds; server.c turns it into an HTTP response. */
@@ -81,5 +82,51 @@ const char *kd_req_arg(struct req *r, const char *name);
 /* 400 when the query has an argument not in allowed (NULL-terminated), or invalid UTF-8.
  * Returns 0 when the query is acceptable. */
 int kd_req_check_args(struct req *r, struct answer *a, const char *const *allowed);
+
+/* ---- OGC API - Features (ogc.c, ogc_items.c; docs/api.md "OGC API - Features") ------------- */
+
+/* ogc.c: answers the OGC API - Features routes: /, /conformance, /collections and what lies
+ * under it. Returns 1 when the path is one of them (a holds the answer), 0 when it is not
+ * (kd_api_route goes on). */
+int kd_ogc_route(struct req *r, struct worker *w, struct answer *a);
+
+/* A property of a collection's features. */
+struct kd_ogc_prop {
+    const char *name;
+    const char *type;   /* "string", "number" or "date-time" (a string in RFC 3339) */
+    const char *title;  /* English, for schemas and queryables */
+    const char *column; /* the store column an equality filter on it reads
+                           (kd_store_ogc_filterable), or NULL: not queryable */
+};
+
+/* A collection: one layer of the register. */
+struct kd_ogc_coll {
+    const char *id; /* "parcels", "zones", "restrictions", "admin_units" */
+    enum kd_layer layer;
+    const char *title, *description;
+    const struct kd_ogc_prop *props; /* in output order, ended by a NULL name */
+};
+
+/* The collection named id, or NULL. */
+const struct kd_ogc_coll *kd_ogc_coll_find(const char *id);
+
+/* The coordinate reference systems a request may name (crs, bbox-crs). */
+enum kd_ogc_crs { KD_OGC_CRS84 = 0, KD_OGC_OFFICE, KD_OGC_3857 };
+/* Parses an OGC CRS URI (http://www.opengis.net/def/crs/EPSG/0/3857, .../OGC/1.3/CRS84), or the
+ * short forms EPSG:3857, [EPSG:3857], OGC:CRS84. Returns -1 for a CRS not offered. */
+int kd_ogc_crs_parse(const char *s, int office_srid, enum kd_ogc_crs *out);
+/* The URI of c. */
+void kd_ogc_crs_uri(enum kd_ogc_crs c, int office_srid, char *out, size_t size);
+/* A 400 query.bad_crs answer naming param, its value and the CRSs offered. */
+void kd_ogc_bad_crs(struct req *r, struct worker *w, struct answer *a, const char *param,
+                    const char *value);
+/* A store or geo failure: the record goes to the log with the request id; the client gets
+ * 503 store.unavailable (KD_ESTORE) or 500 http.internal. */
+void kd_ogc_failed(struct req *r, struct answer *a, const struct kd_err *err);
+
+/* ogc_items.c: /collections/{id}/items and /collections/{id}/items/{fid}. */
+void kd_ogc_items(struct req *r, struct worker *w, struct answer *a, const struct kd_ogc_coll *c);
+void kd_ogc_item(struct req *r, struct worker *w, struct answer *a, const struct kd_ogc_coll *c,
+                 const char *fid);
 
 #endif
