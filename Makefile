@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SAMPLE_DB ?= $(BUILD)/sample.sqlite
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-asan clean sample-db
+.PHONY: all deps build run test test-asan test-tsan clean sample-db
 
 all: build
 
@@ -30,5 +30,11 @@ test: build
 test-asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DKD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
 
+# ThreadSanitizer over what runs threads: the server and the load pipeline
+test-tsan:
+	$(MAKE) build BUILD=build-tsan CMAKE_FLAGS="-DKD_TSAN=ON -DCMAKE_BUILD_TYPE=Debug"
+	cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1" \
+	  ctest -j $(JOBS) --output-on-failure --timeout 600 -R 'serve|ogc|load|sample_region'
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-tsan
