@@ -320,4 +320,90 @@ enum kd_code kd_store_rights_at(struct kd_store *st, const char *number, const c
 enum kd_code kd_store_rights_all_at(struct kd_store *st, const char *as_of, kd_right_cb cb,
                                     void *ud, struct kd_err *err) KD_WUR;
 
+/* ---- OGC API - Features reads (src/store/ogc_queries.c; for the server's OGC API) -------- */
+
+/* At most this many equality filters in one selection. */
+#define KD_STORE_OGC_MAX_EQ 4
+
+/* Which rows of a layer an OGC API request reads. */
+struct kd_store_ogc_sel {
+    enum kd_layer layer; /* parcels, zones, restrictions or admin_units */
+    const char *as_of;   /* the versions current at this register time
+                            ("YYYY-MM-DDTHH:MM:SSZ"); NULL: the live rows */
+    size_t n_eq;         /* equality filters: column eq_col[i] equals eq_val[i] or, when
+                            eq_alt[i] is not NULL, eq_alt[i] */
+    const char *eq_col[KD_STORE_OGC_MAX_EQ]; /* names kd_store_ogc_filterable accepts */
+    const char *eq_val[KD_STORE_OGC_MAX_EQ];
+    const char *eq_alt[KD_STORE_OGC_MAX_EQ];
+};
+
+/* Which geometry rows carry: none, geom_cad (office CRS) or geom_3857, as ISO WKB in the
+ * record's wkb (struct kd_parcel and struct kd_area say geom_cad; here it is the one asked). */
+enum kd_store_ogc_geom { KD_STORE_OGC_NO_GEOM = 0, KD_STORE_OGC_GEOM_CAD, KD_STORE_OGC_GEOM_3857 };
+
+/* Can the layer be filtered on this column? parcels: number, land_category, land_use;
+ * zones and restrictions: code, kind; admin_units: code, level, parent_code. */
+int kd_store_ogc_filterable(enum kd_layer layer, const char *column);
+
+/* The number of rows the selection holds. Errors: KD_EINVAL "store.layer", "store.column";
+ * KD_ESTORE. */
+enum kd_code kd_store_ogc_count(struct kd_store *st, const struct kd_store_ogc_sel *s, int64_t *n,
+                                struct kd_err *err) KD_WUR;
+/* The selection's rows in id order, skipping offset and giving at most limit: parcels to
+ * pcb (layer parcels), areas to acb (the other layers; the other callback may be NULL). */
+enum kd_code kd_store_ogc_page(struct kd_store *st, const struct kd_store_ogc_sel *s,
+                               int64_t offset, int64_t limit, enum kd_store_ogc_geom geom,
+                               kd_parcel_cb pcb, kd_area_cb acb, void *ud,
+                               struct kd_err *err) KD_WUR;
+/* The rows with these ids, in the order given (an id that does not exist is skipped). No
+ * time or filter condition: the ids come from a selection. */
+enum kd_code kd_store_ogc_by_ids(struct kd_store *st, enum kd_layer layer, const int64_t *ids,
+                                 size_t n, enum kd_store_ogc_geom geom, kd_parcel_cb pcb,
+                                 kd_area_cb acb, void *ud, struct kd_err *err) KD_WUR;
+
+/* A row of a box query, readable during the callback that gets it (kd_store_ogc_scan). */
+struct kd_store_ogc_row;
+/* Its id, and the exact box of its geometry in the office CRS (W,S,E,N, from the geometry
+ * itself: the index's boxes are rounded outwards). */
+int64_t kd_store_ogc_row_id(const struct kd_store_ogc_row *row);
+void kd_store_ogc_row_box(const struct kd_store_ogc_row *row, double box[4]);
+/* Its geometry as ISO WKB (geom_cad or geom_3857), converted when first asked. OUT wkb and
+ * len borrowed until the callback returns. Errors: KD_EINVAL "store.geometry" (a blob that is
+ * not a geometry), KD_ENOMEM. */
+enum kd_code kd_store_ogc_row_wkb(struct kd_store_ogc_row *row, enum kd_store_ogc_geom geom,
+                                  const unsigned char **wkb, size_t *len,
+                                  struct kd_err *err) KD_WUR;
+/* The whole record, with the geometry asked in its wkb (borrowed: valid until the callback
+ * returns; do not free). parcel for the layer parcels, area for the others. */
+enum kd_code kd_store_ogc_row_parcel(struct kd_store_ogc_row *row, enum kd_store_ogc_geom geom,
+                                     const struct kd_parcel **p, struct kd_err *err) KD_WUR;
+enum kd_code kd_store_ogc_row_area(struct kd_store_ogc_row *row, enum kd_store_ogc_geom geom,
+                                   const struct kd_area **a, struct kd_err *err) KD_WUR;
+typedef enum kd_code (*kd_store_ogc_row_cb)(void *ud, struct kd_store_ogc_row *row,
+                                            struct kd_err *err);
+/* The selection's rows whose index box meets box (office CRS, W,S,E,N), through the layer's
+ * R*Tree, in no particular order, each handed to cb. A row costs what the callback reads of
+ * it: its id and box come with it, its geometry and record are converted when asked. geom:
+ * the geometry the callback may ask for besides geom_cad (KD_STORE_OGC_GEOM_3857 or
+ * KD_STORE_OGC_NO_GEOM). */
+enum kd_code kd_store_ogc_scan(struct kd_store *st, const struct kd_store_ogc_sel *s,
+                               const double box[4], enum kd_store_ogc_geom geom,
+                               kd_store_ogc_row_cb cb, void *ud, struct kd_err *err) KD_WUR;
+
+/* One read snapshot over several calls (a count, then the page it counts), and one lock of
+ * the database file instead of one per statement step: BEGIN (deferred) ... COMMIT. OUT
+ * started: 1 when begin opened the transaction, 0 when one was open already; give it to
+ * end, which commits only what begin opened. */
+enum kd_code kd_store_ogc_snapshot_begin(struct kd_store *st, int *started,
+                                         struct kd_err *err) KD_WUR;
+void kd_store_ogc_snapshot_end(struct kd_store *st, int started);
+
+/* The box (office CRS) of every version of the layer ever registered, read from the root of
+ * its R*Tree: one row, whatever the size of the layer. SQLite keeps index boxes as 32-bit
+ * floats rounded outwards, so it may be larger than the data by that rounding (below a
+ * metre in a projected CRS). OUT box; OUT empty = 1 (box untouched) when the layer has no
+ * rows. */
+enum kd_code kd_store_ogc_extent(struct kd_store *st, enum kd_layer layer, double box[4],
+                                 int *empty, struct kd_err *err) KD_WUR;
+
 #endif

@@ -269,6 +269,11 @@ static enum MHD_Result send_answer(struct req *r, struct answer *a)
     }
     if (gzipped)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (a->content_crs[0] && (a->status == 200 || not_modified)) {
+        char crs[112];
+        kd_snprintf(crs, sizeof crs, "<%s>", a->content_crs);
+        MHD_add_response_header(resp, "Content-Crs", crs);
+    }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding, Accept-Language");
     if (origin)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
