@@ -103,12 +103,19 @@ struct arg_check {
 };
 
 static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                 const char *value)
+                                 size_t key_size, const char *value, size_t value_size)
 {
     struct arg_check *c = cls;
     size_t i;
 
     (void)kind;
+    /* a %00 would cut the C string that routes read: refuse it rather than answer for
+     * the part before it */
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        c->bad_key = "http.bad_request";
+        c->bad_param = strlen(key) == key_size ? key : "query";
+        return MHD_NO;
+    }
     if (!kd_utf8_valid(key) || (value && !kd_utf8_valid(value))) {
         c->bad_key = "http.invalid_utf8";
         c->bad_param = kd_utf8_valid(key) ? key : "query";
@@ -126,11 +133,15 @@ int kd_req_check_args(struct req *r, struct answer *a, const char *const *allowe
 {
     struct arg_check c = {allowed, NULL, NULL};
 
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &c);
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &c);
     if (!c.bad_key)
         return 0;
     {
-        const char *vars[] = {"param", c.bad_param, NULL};
+        char name[72];
+        const char *vars[] = {"param", name, NULL};
+        /* a parameter name is echoed, cut: never a 30 KB name back */
+        kd_snprintf(name, sizeof name, "%.64s", c.bad_param);
+        c.bad_param = name;
         kd_answer_problem(r, a, 400, c.bad_key, c.bad_param, vars);
     }
     return -1;
@@ -310,6 +321,51 @@ static enum MHD_Result preflight(struct req *r)
 
 /* ---- the request lifecycle ------------------------------------------------------------------ */
 
+/* Per connection: the request in progress. libmicrohttpd drops some requests without
+ * calling the completion callback (too many query arguments for its memory pool): the
+ * connection's close then frees what uri_logger made. */
+struct conn_ctx {
+    struct req *cur;
+};
+
+static struct conn_ctx *conn_ctx_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
+static void req_free(struct kd_server *srv, struct req *r, const char *why)
+{
+    if (why)
+        fprintf(srv->log, "- %s %.*s - 0 - id=%s (%s)\n", r->method[0] ? r->method : "-", 2048,
+                r->raw_uri ? r->raw_uri : "-", r->id, why);
+    free(r->raw_uri);
+    free(r);
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct kd_server *srv = cls;
+    struct conn_ctx *cc;
+
+    (void)conn;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct conn_ctx));
+        return;
+    }
+    cc = *socket_context;
+    if (!cc)
+        return;
+    if (cc->cur)
+        req_free(srv, cc->cur, "dropped by libmicrohttpd");
+    free(cc);
+    *socket_context = NULL;
+}
+
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct kd_server *srv = cls;
@@ -324,57 +380,91 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
                 (unsigned long)atomic_fetch_add(&srv->next_request, 1) & 0xffffffUL);
     r->raw_uri = strdup(uri ? uri : "");
     atomic_fetch_add(&srv->in_flight, 1);
+    {
+        struct conn_ctx *cc = conn_ctx_of(conn);
+        if (cc) {
+            if (cc->cur)
+                req_free(srv, cc->cur, "dropped by libmicrohttpd");
+            cc->cur = r;
+        }
+    }
     return r;
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
-                               const char *method, const char *version, const char *upload_data,
-                               size_t *upload_size, void **req_cls)
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
 {
-    struct kd_server *srv = cls;
-    struct req *r = *req_cls;
+    int *n = cls;
+
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        n[0]++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        n[1]++;
+    return MHD_YES;
+}
+
+/* Does the request announce a body? No route takes one: such a request is refused before
+ * its body is read, which also settles the framing quarrels HTTP says to refuse (two
+ * Content-Lengths, Content-Length with Transfer-Encoding, a coding other than chunked). */
+static int announces_body(struct MHD_Connection *c, int *ambiguous)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int n[2] = {0, 0};
+
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, n);
+    *ambiguous = n[0] > 1 || (n[0] && n[1]);
+    return n[1] > 0 || (cl && strspn(cl, "0") != strlen(cl));
+}
+
+/* A %00 in the path: the decoded path a route reads would end there. */
+static int path_has_nul(const char *raw_uri)
+{
+    size_t n = strcspn(raw_uri, "?");
+    const char *p;
+
+    for (p = raw_uri; (p = strchr(p, '%')) != NULL && (size_t)(p - raw_uri) < n; p++)
+        if (p[1] == '0' && p[2] == '0')
+            return 1;
+    return 0;
+}
+
+/* Builds and queues the answer to a request whose headers are in. */
+static enum MHD_Result answer_request(struct kd_server *srv, struct req *r, const char *url,
+                                      const char *method, int body, int ambiguous)
+{
     struct answer a;
     struct worker *w;
     struct kd_err err;
     enum MHD_Result ret;
+    char shown[40];
 
-    (void)version;
-    (void)upload_data;
-    if (!r)
-        return MHD_NO;
-    if (!r->seen) {
-        /* first call: headers are in; answer on the next one (keep-alive) */
-        r->seen = 1;
-        r->conn = conn;
-        kd_strlcpy(r->method, method, sizeof r->method);
-        r->path = url;
-        r->lang = kd_lang_negotiate(
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        /* no route takes a body yet: drop it, answer 405/413 below */
-        *upload_size = 0;
-        return MHD_YES;
-    }
     memset(&a, 0, sizeof a);
     kd_buf_init(&a.body);
     a.status = 200;
+    kd_snprintf(shown, sizeof shown, "%.32s", method); /* never a 30 KB method echoed */
     if (strlen(r->raw_uri) > KD_SERVER_MAX_URL) {
         char limit[16];
         kd_snprintf(limit, sizeof limit, "%d", KD_SERVER_MAX_URL);
         kd_answer_problem(r, &a, 414, "http.uri_too_long", NULL,
                           (const char *const[]){"limit", limit, NULL});
+    } else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+               strcmp(method, "OPTIONS") != 0) {
+        a.allow = "GET, HEAD, OPTIONS";
+        kd_answer_problem(r, &a, 405, "http.method_not_allowed", NULL,
+                          (const char *const[]){"method", shown, "allow", a.allow, NULL});
+    } else if (body || ambiguous) {
+        kd_answer_problem(r, &a, 400, "http.bad_request", NULL, NULL);
     } else if (strcmp(method, "OPTIONS") == 0) {
         kd_buf_fini(&a.body);
         return preflight(r);
-    } else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        a.allow = "GET, HEAD, OPTIONS";
-        kd_answer_problem(r, &a, 405, "http.method_not_allowed", NULL,
-                          (const char *const[]){"method", method, "allow", a.allow, NULL});
     } else if (!kd_utf8_valid(url)) {
         kd_answer_problem(r, &a, 400, "http.invalid_utf8", "path",
                           (const char *const[]){"param", "path", NULL});
+    } else if (path_has_nul(r->raw_uri)) {
+        kd_answer_problem(r, &a, 400, "http.bad_request", "path", NULL);
     } else {
         kd_err_init(&err);
         w = worker_get(srv, &err);
@@ -388,6 +478,41 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     return ret;
 }
 
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_size, void **req_cls)
+{
+    struct kd_server *srv = cls;
+    struct req *r = *req_cls;
+    int body, ambiguous;
+
+    (void)version;
+    (void)upload_data;
+    if (!r)
+        return MHD_NO;
+    if (!r->seen) {
+        r->seen = 1;
+        r->conn = conn;
+        kd_strlcpy(r->method, method, sizeof r->method);
+        r->path = url;
+        r->lang = kd_lang_negotiate(
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
+        body = announces_body(conn, &ambiguous);
+        /* a request with a body, or of a method no route has, is refused now: its body is
+         * never read (and the connection closes). Others are answered on the next call, so
+         * that keep-alive holds. */
+        if (body || ambiguous || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+                                  strcmp(method, "OPTIONS") != 0))
+            return answer_request(srv, r, url, method, body, ambiguous);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0; /* not reached: bodies are refused on the first call */
+        return MHD_YES;
+    }
+    return answer_request(srv, r, url, method, 0, 0);
+}
+
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
@@ -398,9 +523,13 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     char when[40];
     double ms;
 
-    (void)conn;
     if (!r)
         return;
+    {
+        struct conn_ctx *cc = conn_ctx_of(conn);
+        if (cc && cc->cur == r)
+            cc->cur = NULL;
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
@@ -411,10 +540,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
             r->method[0] ? r->method : "-", 2048, r->raw_uri ? r->raw_uri : "-",
             r->status ? r->status : 0, r->bytes, ms, r->id,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (closed)");
-    free(r->raw_uri);
-    free(r);
     *req_cls = NULL;
-    atomic_fetch_sub(&srv->in_flight, 1);
+    req_free(srv, r, NULL);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) KD_PRINTF(2, 0);
@@ -553,13 +680,14 @@ enum kd_code kd_server_start(const struct kd_server_opts *o, struct kd_server **
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL, NULL, handler,
         srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
-        /* room for an 8 KB request target and its headers, so that the handler (not the
-         * library) answers long URLs */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_CONNECTION_TIMEOUT,
+        /* room for an 8 KB request target with the most arguments it can hold (4,096, some
+         * 48 bytes each in the library's pool) and its headers, so that the handler (not the
+         * library, which would drop the request unanswered) sees every such URL */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024, MHD_OPTION_CONNECTION_TIMEOUT,
         o->idle_timeout_s ? o->idle_timeout_s : 30u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         o->per_ip_limit ? o->per_ip_limit : 256u, MHD_OPTION_CONNECTION_LIMIT, 4096u,
         MHD_OPTION_URI_LOG_CALLBACK, uri_logger, srv, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->d) {
         rc = kd_err_set(err, KD_EIO, "serve.start", "libmicrohttpd could not start");
         goto fail;
