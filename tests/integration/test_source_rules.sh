@@ -11,7 +11,7 @@ hits=$(grep -nE '\b(strtok|gmtime|localtime|strerror|rand|sprintf|strcpy|atoi|se
 expect_eq "banned functions" "" "$hits"
 # library code never exits or prints to stdout/stderr: only src/cli does
 lib=$(printf '%s\n' $files | grep -v '^src/cli/')
-hits=$(grep -nE '\b(exit|abort|_exit)\s*\(|\b(printf|puts)\s*\(|fprintf\s*\(\s*std(out|err)' $lib || true)
+hits=$(grep -nE '\b(exit|abort|_exit)\s*\(|\b(printf|puts)\s*\(|fprintf\s*\(\s*std(out|err)' $lib | grep -vE '^\S+:[0-9]+:\s*(/\*|\*)' || true)
 expect_eq "exit or printing outside src/cli" "" "$hits"
 # every file says its licence
 missing=$(for f in $files; do head -1 "$f" | grep -q 'SPDX-License-Identifier' || echo "$f"; done)
