@@ -205,8 +205,7 @@ static PJ_OBJ_LIST *candidates(struct kd_geo *g, PJ *src, PJ *dst, const double 
  * ballpark). PROJ has already kept only those whose area of use (that of their datum
  * steps: conversions do not narrow it) contains the area of interest when asked for strict
  * containment; a ballpark's area is the world, so it always qualifies there. */
-static int first_usable(struct kd_geo *g, PJ_OBJ_LIST *l, int skip_ballpark,
-                        struct kd_op_choice *c)
+static int first_usable(struct kd_geo *g, PJ_OBJ_LIST *l, int skip_ballpark, struct kd_op_choice *c)
 {
     int i, n = l ? proj_list_get_count(l) : 0;
 

@@ -410,8 +410,8 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
  * Content-Lengths, Content-Length with Transfer-Encoding, a coding other than chunked). */
 static int announces_body(struct MHD_Connection *c, int *ambiguous)
 {
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     int n[2] = {0, 0};
 
     MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, n);
@@ -501,8 +501,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         /* a request with a body, or of a method no route has, is refused now: its body is
          * never read (and the connection closes). Others are answered on the next call, so
          * that keep-alive holds. */
-        if (body || ambiguous || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-                                  strcmp(method, "OPTIONS") != 0))
+        if (body || ambiguous ||
+            (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+             strcmp(method, "OPTIONS") != 0))
             return answer_request(srv, r, url, method, body, ambiguous);
         return MHD_YES;
     }

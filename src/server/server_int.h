@@ -54,7 +54,7 @@ struct answer {
     const char *cache_control; /* NULL: no-cache */
     const char *allow;         /* 405: the Allow header */
     int is_problem;
-    char content_crs[96];      /* OGC API Part 2: the answer's CRS URI, "" for none */
+    char content_crs[96]; /* OGC API Part 2: the answer's CRS URI, "" for none */
 };
 
 struct req {

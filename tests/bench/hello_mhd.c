@@ -34,12 +34,11 @@ int main(int argc, char **argv)
     sigset_t set;
     int sig;
 
-    hello = MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
-                                            MHD_RESPMEM_PERSISTENT);
+    hello = MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(hello, "Content-Type", "application/json");
-    d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD, (uint16_t)port, NULL, NULL, handler,
-                         NULL, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_TIMEOUT,
-                         30u, MHD_OPTION_END);
+    d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD, (uint16_t)port, NULL, NULL, handler, NULL,
+                         MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                         MHD_OPTION_END);
     if (!d)
         return 1;
     sigemptyset(&set);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target for the parsers of outside input in core and geo: cadastral numbers (both
  * formats), shares, dates, PINFL/STIR, the JSON string writer, the WKB walker and the
- * SpatiaLite blob encoder, Accept-Language negotiation. Built with -fsanitize=fuzzer (cmake -DKD_FUZZ=ON, clang) it is
- * a libFuzzer target; otherwise main() replays the corpus given on the command line, which
- * ctest does under the sanitizers. The first input byte picks the parser. */
+ * SpatiaLite blob encoder, Accept-Language negotiation. Built with -fsanitize=fuzzer (cmake
+ * -DKD_FUZZ=ON, clang) it is a libFuzzer target; otherwise main() replays the corpus given on the
+ * command line, which ctest does under the sanitizers. The first input byte picks the parser. */
 #include "../../src/store/store_int.h"
 #include "kadastr/geo.h"
 #include "kadastr/i18n.h"
