@@ -360,6 +360,9 @@ void kd_api_route(struct req *r, struct worker *w, struct answer *a)
         return;
     if (strcmp(path, "/health") == 0) {
         health(r, w, a);
+    } else if (strcmp(path, "/metrics") == 0) {
+        if (!kd_req_check_args(r, a, no_args))
+            kd_metrics_answer(r->srv, a);
     } else if (strcmp(path, "/api/v1/lookup") == 0) {
         lookup(r, w, a);
     } else if (strncmp(path, prefix, sizeof prefix - 1) == 0 && path[sizeof prefix - 1]) {

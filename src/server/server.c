@@ -355,8 +355,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     (void)conn;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         *socket_context = calloc(1, sizeof(struct conn_ctx));
+        atomic_fetch_add(&srv->metrics.connections, 1);
         return;
     }
+    atomic_fetch_sub(&srv->metrics.connections, 1);
     cc = *socket_context;
     if (!cc)
         return;
@@ -536,6 +538,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     gmtime_r(&now.tv_sec, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
     ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
+    kd_metrics_count(srv, r->raw_uri ? r->raw_uri : "", r->status, ms / 1e3);
     /* one line per request; stdio locks the stream for the call */
     fprintf(srv->log, "%s.%03ldZ %s %.*s %d %zu %.3fms id=%s%s\n", when, now.tv_nsec / 1000000,
             r->method[0] ? r->method : "-", 2048, r->raw_uri ? r->raw_uri : "-",

@@ -16,6 +16,10 @@
 #include <time.h>
 
 #define KD_SERVER_MAX_URL 8192 /* longer request targets get 414 */
+#define KD_METRIC_ROUTES                                                                           \
+    8 /* metrics.c: health, parcel, neighbours, history, lookup, ogc,                              \
+         metrics, other */
+#define KD_METRIC_BUCKETS 8
 
 struct kd_server {
     struct MHD_Daemon *d;
@@ -31,6 +35,14 @@ struct kd_server {
     atomic_uint generation;   /* bumped by kd_server_reopen */
     atomic_ulong next_request;
     atomic_int in_flight;
+    struct kd_metrics {
+        /* requests by route and status class (2xx..5xx, other), latency histogram,
+         * connections open: atomics only, read by GET /metrics */
+        atomic_ulong requests[KD_METRIC_ROUTES][5];
+        atomic_ulong latency_le[KD_METRIC_BUCKETS + 1]; /* last: +Inf */
+        atomic_ulong latency_sum_us;
+        atomic_long connections;
+    } metrics;
     unsigned long start_id; /* start time, to make request ids unique across restarts */
 };
 
@@ -73,6 +85,10 @@ struct req {
 
 /* api.c: answers GET/HEAD requests of the cadastre API and /health. */
 void kd_api_route(struct req *r, struct worker *w, struct answer *a);
+
+/* metrics.c: counts a finished request; writes the Prometheus text of GET /metrics. */
+void kd_metrics_count(struct kd_server *srv, const char *path, int status, double seconds);
+void kd_metrics_answer(struct kd_server *srv, struct answer *a);
 
 /* server.c helpers for routes */
 /* A problem+json answer for key in the request's language. vars: name, value pairs. */

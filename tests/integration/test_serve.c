@@ -368,6 +368,30 @@ static void test_serve_long_url_and_lookup(void **state)
     resp_fini(&r);
 }
 
+static void test_serve_metrics(void **state)
+{
+    struct resp r;
+    char v[128];
+    unsigned long n = 0;
+    const char *p;
+
+    (void)state;
+    get("/metrics", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(header(&r, "Content-Type", v, sizeof v), "text/plain"));
+    /* the requests of the tests before: counted by route and status class */
+    p = strstr(r.body.data, "kadastr_http_requests_total{route=\"health\",code=\"2xx\"} ");
+    assert_non_null(p);
+    assert_int_equal(sscanf(strchr(p, '}') + 2, "%lu", &n), 1);
+    assert_true(n >= 10);
+    assert_non_null(
+        strstr(r.body.data, "kadastr_http_requests_total{route=\"parcel\",code=\"4xx\"}"));
+    assert_non_null(
+        strstr(r.body.data, "kadastr_http_request_duration_seconds_bucket{le=\"+Inf\"}"));
+    assert_non_null(strstr(r.body.data, "kadastr_http_connections_open "));
+    resp_fini(&r);
+}
+
 static void test_serve_sighup_picks_up_a_replaced_file(void **state)
 {
     char cmd[4096], other[1300];
@@ -418,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_serve_methods_head_cors_etag_gzip),
         cmocka_unit_test(test_serve_keep_alive_ten_requests),
         cmocka_unit_test(test_serve_long_url_and_lookup),
+        cmocka_unit_test(test_serve_metrics),
         cmocka_unit_test(test_serve_sighup_picks_up_a_replaced_file),
         cmocka_unit_test(test_serve_sigterm_exits_zero),
     };
