@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reads the cadastre module's lookups need beyond the core parcel reads: the R*Tree box
  * query as of a date, lineage children, rights as of a date, and every right of a moment in
- * one ordered pass (export's summaries). The live variants of the first and third go to the
- * cached statements of parcels.c and parties.c. The others are prepared per call: caching
- * them needs slots in struct kd_store (store_int.h, store.c's close finalizes them), which
- * this file does not own; a static cache here could not be finalized at close. They serve
- * one-shot questions and one whole-layer pass, not a per-point hot path. */
+ * one ordered pass (export's summaries). The live variants of the first and third, and the
+ * lineage children, use the connection's cached statements (store.c). The as-of variants are
+ * prepared per call: they serve one-shot questions and one whole-layer pass, not a
+ * per-point hot path. */
 #include "store_int.h"
 
 #include <stdlib.h>
@@ -105,32 +104,12 @@ enum kd_code kd_store_parcels_in_box_at(struct kd_store *st, const double box[4]
 enum kd_code kd_store_lineage_children(struct kd_store *st, int64_t id, kd_lineage_cb cb, void *ud,
                                        struct kd_err *err)
 {
-    sqlite3_stmt *q = kd_store_prepare(
-        st,
-        "SELECT l.kind, p.id, p.number, p.valid_from FROM parcel_lineage l "
-        "JOIN parcels p ON p.id = l.child_id WHERE l.parent_id = ?1 ORDER BY p.number, p.id",
-        err);
-    struct kd_lineage l;
-    enum kd_code rc = KD_OK;
-    int s;
+    sqlite3_stmt *q = kd_store_stmt(st, Q_LINEAGE_CHILDREN, err);
 
     if (!q)
         return err->code;
     sqlite3_bind_int64(q, 1, id);
-    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
-        memset(&l, 0, sizeof l);
-        kd_store_col_text(q, 0, l.kind, sizeof l.kind);
-        l.other_id = sqlite3_column_int64(q, 1);
-        kd_store_col_text(q, 2, l.other_number, sizeof l.other_number);
-        kd_store_col_text(q, 3, l.other_valid_from, sizeof l.other_valid_from);
-        rc = cb(ud, &l, err);
-        if (rc)
-            break;
-    }
-    if (!rc && s != SQLITE_DONE)
-        rc = kd_store_fail(st, "store.query", "reading lineage failed", err);
-    sqlite3_finalize(q);
-    return rc;
+    return kd_store_each_lineage(st, q, cb, ud, err);
 }
 
 enum kd_code kd_store_rights_at(struct kd_store *st, const char *number, const char *as_of,

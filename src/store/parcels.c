@@ -303,17 +303,13 @@ enum kd_code kd_store_parcels_count(struct kd_store *st, const char *as_of, int6
     return rc;
 }
 
-enum kd_code kd_store_lineage_parents(struct kd_store *st, int64_t pid, kd_lineage_cb cb, void *ud,
-                                      struct kd_err *err)
+enum kd_code kd_store_each_lineage(struct kd_store *st, sqlite3_stmt *q, kd_lineage_cb cb, void *ud,
+                                   struct kd_err *err)
 {
-    sqlite3_stmt *q = kd_store_stmt(st, Q_LINEAGE_PARENTS, err);
     struct kd_lineage l;
     enum kd_code rc = KD_OK;
     int s;
 
-    if (!q)
-        return err->code;
-    sqlite3_bind_int64(q, 1, pid);
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         memset(&l, 0, sizeof l);
         kd_store_col_text(q, 0, l.kind, sizeof l.kind);
@@ -328,4 +324,15 @@ enum kd_code kd_store_lineage_parents(struct kd_store *st, int64_t pid, kd_linea
         rc = kd_store_fail(st, "store.query", "reading lineage failed", err);
     sqlite3_reset(q);
     return rc;
+}
+
+enum kd_code kd_store_lineage_parents(struct kd_store *st, int64_t pid, kd_lineage_cb cb, void *ud,
+                                      struct kd_err *err)
+{
+    sqlite3_stmt *q = kd_store_stmt(st, Q_LINEAGE_PARENTS, err);
+
+    if (!q)
+        return err->code;
+    sqlite3_bind_int64(q, 1, pid);
+    return kd_store_each_lineage(st, q, cb, ud, err);
 }

@@ -47,6 +47,9 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_LINEAGE_PARENTS] = "SELECT l.kind, p.id, p.number, p.valid_from FROM parcel_lineage l "
                           "JOIN parcels p ON p.id = l.parent_id WHERE l.child_id = ?1 "
                           "ORDER BY p.number",
+    [Q_LINEAGE_CHILDREN] = "SELECT l.kind, p.id, p.number, p.valid_from FROM parcel_lineage l "
+                           "JOIN parcels p ON p.id = l.child_id WHERE l.parent_id = ?1 "
+                           "ORDER BY p.number, p.id",
     [Q_AREA_EXISTS] = NULL, /* per layer, built in kd_store_area_exists */
     [Q_OVERLAY_PUT] = "INSERT OR REPLACE INTO parcel_overlays(parcel_id, layer, area_id, "
                       "area_m2) VALUES(?1, ?2, ?3, ?4)",

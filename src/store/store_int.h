@@ -35,6 +35,7 @@ enum stmt_id {
     Q_PARCEL_VERSIONS,
     Q_PARCEL_VERSIONS_G,
     Q_LINEAGE_PARENTS,
+    Q_LINEAGE_CHILDREN,
     Q_AREA_EXISTS,
     Q_OVERLAY_PUT,
     Q_OVERLAYS_OF,
@@ -107,6 +108,9 @@ enum kd_code kd_store_bulk_flush(struct kd_store *st, int layer, struct kd_err *
 void kd_store_bulk_cancel(struct kd_store *st);
 void kd_store_bulk_fini(struct kd_store *st);
 
+/* Steps a lineage query (kind, id, number, valid_from) into cb; resets q (parcels.c). */
+enum kd_code kd_store_each_lineage(struct kd_store *st, sqlite3_stmt *q, kd_lineage_cb cb, void *ud,
+                                   struct kd_err *err);
 /* Reads a row of PARCEL_COLS (+ WKB at column 13 when with_geom) into p (parcels.c). */
 enum kd_code kd_store_parcel_from_row(sqlite3_stmt *q, int with_geom, struct kd_parcel *p,
                                       struct kd_err *err);
