@@ -6,6 +6,8 @@
  * the answer, queryables and equality filters, every 400 and 404 with its parameter in two
  * languages, and geometry blobs SpatiaLite wrote. Expected values come from the register
  * through the sqlite3 shell. */
+#include "harness.h"
+
 #include "kadastr/core.h"
 
 #include <curl/curl.h>
@@ -28,8 +30,7 @@
 #define WEBM "http://www.opengis.net/def/crs/EPSG/0/3857"
 #define CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
-static char work[1024], kadastr[1024], db[1200], base[128];
-static pid_t server = -1;
+static struct harness_server srv = HARNESS_SERVER_INIT;
 
 struct resp {
     long status;
@@ -86,7 +87,7 @@ static void get(const char *path, const char *lang, struct resp *r)
     if (strncmp(path, "http", 4) == 0)
         kd_snprintf(url, sizeof url, "%s", path);
     else
-        kd_snprintf(url, sizeof url, "%s%s", base, path);
+        kd_snprintf(url, sizeof url, "%s%s", srv.base, path);
     if (lang) {
         kd_snprintf(al, sizeof al, "Accept-Language: %s", lang);
         hdrs = curl_slist_append(hdrs, al);
@@ -158,13 +159,6 @@ static const char *link_href(json_object *doc, const char *rel, const char *type
     return NULL;
 }
 
-static int run(const char *cmd)
-{
-    int rc = system(cmd);
-
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 /* The first line of a query on the register (SpatiaLite loaded). */
 static void sql(char *out, size_t size, const char *fmt, ...) KD_PRINTF(3, 4);
 static void sql(char *out, size_t size, const char *fmt, ...)
@@ -179,7 +173,7 @@ static void sql(char *out, size_t size, const char *fmt, ...)
     kd_snprintf(cmd, sizeof cmd,
                 "sqlite3 -batch -noheader '%s' \"SELECT load_extension('mod_spatialite');\" "
                 "\"%s\" | tail -n +2 | head -1",
-                db, q);
+                harness.db, q);
     p = popen(cmd, "r");
     assert_non_null(p);
     out[0] = '\0';
@@ -203,69 +197,20 @@ static long long sql_int(const char *fmt, ...)
     return strtoll(out, NULL, 10);
 }
 
-static void start_server(void)
-{
-    char port_file[1300], port[16] = "";
-    int i;
-
-    kd_snprintf(port_file, sizeof port_file, "%s/port", work);
-    unlink(port_file);
-    server = fork();
-    assert_true(server >= 0);
-    if (server == 0) {
-        char log[1300];
-        kd_snprintf(log, sizeof log, "%s/access.log", work);
-        execl(kadastr, kadastr, "serve", db, "--listen", "127.0.0.1:0", "--threads", "2",
-              "--port-file", port_file, "--access-log", log, (char *)NULL);
-        _exit(127);
-    }
-    for (i = 0; i < 500; i++) {
-        FILE *f = fopen(port_file, "r");
-        if (f) {
-            if (fgets(port, sizeof port, f) && port[0] >= '0' && port[0] <= '9') {
-                fclose(f);
-                break;
-            }
-            fclose(f);
-        }
-        usleep(20000);
-    }
-    assert_true(port[0] >= '0' && port[0] <= '9');
-    port[strcspn(port, "\n")] = '\0';
-    kd_snprintf(base, sizeof base, "http://127.0.0.1:%s", port);
-}
-
 static int setup(void **state)
 {
-    char cmd[4096];
-    const char *w = getenv("KD_TEST_WORK"), *k = getenv("KADASTR");
-
     (void)state;
-    if (!w || !k)
-        return -1;
-    kd_snprintf(work, sizeof work, "%s", w);
-    kd_snprintf(kadastr, sizeof kadastr, "%s", k);
-    kd_snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", work, work);
-    if (run(cmd))
-        return -1;
-    kd_snprintf(db, sizeof db, "%s/r.sqlite", work);
-    kd_snprintf(cmd, sizeof cmd, "'%s' sample '%s' --parcels 300 --seed 4 >/dev/null", kadastr, db);
-    if (run(cmd))
+    if (harness_init("r.sqlite", 300, 4))
         return -1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    start_server();
+    harness_server_start(&srv, "", NULL, NULL);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    int status = 0;
-
     (void)state;
-    if (server > 0) {
-        kill(server, SIGTERM);
-        waitpid(server, &status, 0);
-    }
+    harness_server_stop(&srv, 15.0, NULL);
     curl_global_cleanup();
     return 0;
 }
@@ -284,7 +229,7 @@ static void expect_problem(const char *path, const char *lang, long status, cons
     assert_string_equal(header(&r, "Content-Type", v, sizeof v), "application/problem+json");
     assert_string_equal(header(&r, "Content-Language", v, sizeof v), content_language);
     assert_non_null(r.json);
-    kd_snprintf(type, sizeof type, "%s/problems/%s", base, type_key);
+    kd_snprintf(type, sizeof type, "%s/problems/%s", srv.base, type_key);
     assert_string_equal(jstr(r.json, "type"), type);
     assert_int_equal(jint(r.json, "status"), status);
     if (parameter)
@@ -308,14 +253,14 @@ static void test_ogc_landing_and_conformance(void **state)
     get("/", NULL, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(header(&r, "Content-Type", v, sizeof v), "application/json");
-    kd_snprintf(want, sizeof want, "%s/", base);
+    kd_snprintf(want, sizeof want, "%s/", srv.base);
     assert_string_equal(link_href(r.json, "self", "application/json"), want);
-    kd_snprintf(want, sizeof want, "%s/api", base);
+    kd_snprintf(want, sizeof want, "%s/api", srv.base);
     assert_string_equal(
         link_href(r.json, "service-desc", "application/vnd.oai.openapi+json;version=3.0"), want);
-    kd_snprintf(want, sizeof want, "%s/conformance", base);
+    kd_snprintf(want, sizeof want, "%s/conformance", srv.base);
     assert_string_equal(link_href(r.json, "conformance", NULL), want);
-    kd_snprintf(want, sizeof want, "%s/collections", base);
+    kd_snprintf(want, sizeof want, "%s/collections", srv.base);
     href = link_href(r.json, "data", "application/json");
     assert_string_equal(href, want);
     resp_fini(&r);
@@ -371,12 +316,12 @@ static void test_ogc_collections_describe_extent_crs_and_links(void **state)
             assert_true(w - lon_w < 1e-4 && s - lat_s < 1e-4 && lon_e - e < 1e-4 &&
                         lat_n - n < 1e-4); /* within about 10 m */
         }
-        kd_snprintf(want, sizeof want, "%s/collections/%s/items", base, ids[i]);
+        kd_snprintf(want, sizeof want, "%s/collections/%s/items", srv.base, ids[i]);
         assert_string_equal(link_href(c, "items", "application/geo+json"), want);
-        kd_snprintf(want, sizeof want, "%s/collections/%s/schema.xsd", base, ids[i]);
+        kd_snprintf(want, sizeof want, "%s/collections/%s/schema.xsd", srv.base, ids[i]);
         assert_string_equal(link_href(c, "describedby", "application/xml"), want);
         assert_string_equal(link_href(c, "describedBy", "application/xml"), want);
-        kd_snprintf(want, sizeof want, "%s/collections/%s/queryables", base, ids[i]);
+        kd_snprintf(want, sizeof want, "%s/collections/%s/queryables", srv.base, ids[i]);
         assert_string_equal(link_href(c, "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                                       "application/schema+json"),
                             want);
@@ -990,7 +935,7 @@ static void test_ogc_item_by_id(void **state)
     assert_null(jget(r.json, "properties.cadastral_number"));
     {
         char want[256];
-        kd_snprintf(want, sizeof want, "%s/collections/parcels/items/%s", base, number);
+        kd_snprintf(want, sizeof want, "%s/collections/parcels/items/%s", srv.base, number);
         assert_string_equal(link_href(r.json, "self", "application/geo+json"), want);
     }
     resp_fini(&r);
@@ -1033,8 +978,8 @@ static void test_ogc_items_read_blobs_spatialite_wrote(void **state)
                 "sqlite3 '%s' \"SELECT load_extension('mod_spatialite');\" \"UPDATE zones SET "
                 "geom_cad = CastToPolygon(geom_cad) WHERE id = %lld;\" \"UPDATE zones SET geom_cad "
                 "= CompressGeometry(CastToPolygon(geom_cad)) WHERE id = %lld;\" >/dev/null",
-                db, a, b);
-    assert_int_equal(run(cmd), 0);
+                harness.db, a, b);
+    assert_int_equal(harness_run(cmd), 0);
     for (k = 0; k < 2; k++) {
         struct resp r;
         double x, y, wx, wy;
@@ -1058,20 +1003,8 @@ static void test_ogc_items_read_blobs_spatialite_wrote(void **state)
 
 static void test_ogc_sigterm_exits_zero(void **state)
 {
-    int status = -1, i;
-    pid_t got = 0;
-
     (void)state;
-    kill(server, SIGTERM);
-    for (i = 0; i < 300 && got == 0; i++) {
-        got = waitpid(server, &status, WNOHANG);
-        if (got == 0)
-            usleep(20000);
-    }
-    assert_int_equal(got, server);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-    server = -1;
+    assert_int_equal(harness_server_stop(&srv, 6.0, NULL), 0);
 }
 
 int main(void)

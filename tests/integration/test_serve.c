@@ -3,6 +3,8 @@
  * libcurl: routes, statuses, problem+json in the asked language, HEAD, CORS preflight, ETag
  * and 304, gzip, keep-alive over ten requests, long and malformed URLs, SIGHUP with a
  * replaced database, SIGTERM. */
+#include "harness.h"
+
 #include "kadastr/core.h"
 
 #include <curl/curl.h>
@@ -21,8 +23,7 @@
 
 #include <cmocka.h>
 
-static char work[1024], kadastr[1024], db[1200], base[128];
-static pid_t server = -1;
+static struct harness_server srv = HARNESS_SERVER_INIT;
 
 struct resp {
     long status;
@@ -75,7 +76,7 @@ static void request(CURL *h, const char *method, const char *path, const char *c
     memset(r, 0, sizeof *r);
     kd_buf_init(&r->body);
     kd_buf_init(&r->headers);
-    kd_snprintf(url, sizeof url, "%s%s", base, path);
+    kd_snprintf(url, sizeof url, "%s%s", srv.base, path);
     for (i = 0; extra && extra[i]; i++)
         hdrs = curl_slist_append(hdrs, extra[i]);
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -102,76 +103,20 @@ static void get(const char *path, const char *const *extra, struct resp *r)
     curl_easy_cleanup(h);
 }
 
-static int run(const char *cmd)
-{
-    int rc = system(cmd);
-
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static void start_server(void)
-{
-    char port_file[1300], port[16] = "";
-    int i;
-
-    kd_snprintf(port_file, sizeof port_file, "%s/port", work);
-    unlink(port_file);
-    server = fork();
-    assert_true(server >= 0);
-    if (server == 0) {
-        char log[1300];
-        kd_snprintf(log, sizeof log, "%s/access.log", work);
-        execl(kadastr, kadastr, "serve", db, "--listen", "127.0.0.1:0", "--threads", "2",
-              "--port-file", port_file, "--access-log", log, (char *)NULL);
-        _exit(127);
-    }
-    for (i = 0; i < 500; i++) {
-        FILE *f = fopen(port_file, "r");
-        if (f) {
-            if (fgets(port, sizeof port, f) && port[0] >= '0' && port[0] <= '9') {
-                fclose(f);
-                break;
-            }
-            fclose(f);
-        }
-        usleep(20000);
-    }
-    assert_true(port[0] >= '0' && port[0] <= '9');
-    port[strcspn(port, "\n")] = '\0';
-    kd_snprintf(base, sizeof base, "http://127.0.0.1:%s", port);
-}
-
 static int setup(void **state)
 {
-    char cmd[4096];
-    const char *w = getenv("KD_TEST_WORK"), *k = getenv("KADASTR");
-
     (void)state;
-    if (!w || !k)
-        return -1;
-    kd_snprintf(work, sizeof work, "%s", w);
-    kd_snprintf(kadastr, sizeof kadastr, "%s", k);
-    kd_snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", work, work);
-    if (run(cmd))
-        return -1;
-    kd_snprintf(db, sizeof db, "%s/r.sqlite", work);
-    kd_snprintf(cmd, sizeof cmd, "'%s' sample '%s' --parcels 300 --seed 3 >/dev/null", kadastr, db);
-    if (run(cmd))
+    if (harness_init("r.sqlite", 300, 3))
         return -1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    start_server();
+    harness_server_start(&srv, "", NULL, NULL);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    int status = 0;
-
     (void)state;
-    if (server > 0) {
-        kill(server, SIGTERM);
-        waitpid(server, &status, 0);
-    }
+    harness_server_stop(&srv, 15.0, NULL);
     curl_global_cleanup();
     return 0;
 }
@@ -187,7 +132,7 @@ static void some_parcel(char *number, size_t size, double *lon, double *lat)
                 "X(ST_Transform(ST_PointOnSurface(geom_cad), 4326)) || ' ' || "
                 "Y(ST_Transform(ST_PointOnSurface(geom_cad), 4326)) FROM parcels WHERE valid_to "
                 "IS NULL ORDER BY id LIMIT 1\" | tail -1",
-                db);
+                harness.db);
     p = popen(cmd, "r");
     assert_non_null(p);
     assert_non_null(fgets(out, sizeof out, p));
@@ -399,12 +344,12 @@ static void test_serve_sighup_picks_up_a_replaced_file(void **state)
     int i, seen = 0;
 
     (void)state;
-    kd_snprintf(other, sizeof other, "%s/other.sqlite", work);
+    kd_snprintf(other, sizeof other, "%s/other.sqlite", harness.work);
     kd_snprintf(cmd, sizeof cmd,
-                "'%s' sample '%s' --parcels 120 --seed 9 >/dev/null && mv '%s' '%s'", kadastr,
-                other, other, db);
-    assert_int_equal(run(cmd), 0);
-    kill(server, SIGHUP);
+                "'%s' sample '%s' --parcels 120 --seed 9 >/dev/null && mv '%s' '%s'",
+                harness.kadastr, other, other, harness.db);
+    assert_int_equal(harness_run(cmd), 0);
+    kill(srv.pid, SIGHUP);
     for (i = 0; i < 50 && !seen; i++) {
         get("/health", NULL, &r);
         assert_int_equal(r.status, 200);
@@ -418,20 +363,8 @@ static void test_serve_sighup_picks_up_a_replaced_file(void **state)
 
 static void test_serve_sigterm_exits_zero(void **state)
 {
-    int status = -1, i;
-    pid_t got = 0;
-
     (void)state;
-    kill(server, SIGTERM);
-    for (i = 0; i < 300 && got == 0; i++) {
-        got = waitpid(server, &status, WNOHANG);
-        if (got == 0)
-            usleep(20000);
-    }
-    assert_int_equal(got, server);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-    server = -1;
+    assert_int_equal(harness_server_stop(&srv, 6.0, NULL), 0);
 }
 
 int main(void)

@@ -17,6 +17,8 @@
  * pass since the fixes and guard against their return; they run against a second server of
  * their own, so that what a regression would break (a leaked request record, a stop that waits
  * its whole grace period) does not hide anything in the battery. */
+#include "harness.h"
+
 #include "kadastr/core.h"
 
 #include <arpa/inet.h>
@@ -502,113 +504,9 @@ static const struct mcase known_bugs[] = {
 
 /* ---- the server ---------------------------------------------------------------------------- */
 
-static char work[1024], kadastr[1024], db[1200];
-
-struct server {
-    pid_t pid;
-    unsigned port;
-};
-
-static struct server main_srv = {-1, 0};
-
-static int run(const char *cmd)
-{
-    int rc = system(cmd);
-
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void start_server(struct server *s, const char *tag)
-{
-    char port_file[1300], port[16] = "";
-    int i;
-
-    kd_snprintf(port_file, sizeof port_file, "%s/%s.port", work, tag);
-    unlink(port_file);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid == 0) {
-        char log[1300];
-        kd_snprintf(log, sizeof log, "%s/%s.access.log", work, tag);
-        execl(kadastr, kadastr, "serve", db, "--listen", "127.0.0.1:0", "--threads", "2",
-              "--port-file", port_file, "--access-log", log, (char *)NULL);
-        _exit(127);
-    }
-    for (i = 0; i < 1500; i++) {
-        FILE *f = fopen(port_file, "r");
-        if (f) {
-            if (fgets(port, sizeof port, f) && port[0] >= '0' && port[0] <= '9') {
-                fclose(f);
-                break;
-            }
-            fclose(f);
-        }
-        usleep(20000);
-    }
-    assert_true(port[0] >= '0' && port[0] <= '9');
-    s->port = (unsigned)strtoul(port, NULL, 10);
-}
-
-/* SIGTERM; the exit status (or -1) and how long the stop took. */
-static int stop_server(struct server *s, double *took)
-{
-    double t0 = now_s();
-    int status = 0, i;
-    pid_t got = 0;
-
-    if (s->pid <= 0)
-        return -1;
-    kill(s->pid, SIGTERM);
-    for (i = 0; i < 1500 && got == 0; i++) {
-        got = waitpid(s->pid, &status, WNOHANG);
-        if (got == 0)
-            usleep(10000);
-    }
-    if (got != s->pid) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, &status, 0);
-        s->pid = -1;
-        return -1;
-    }
-    *took = now_s() - t0;
-    s->pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int alive(const struct server *s)
-{
-    int status;
-
-    return s->pid > 0 && waitpid(s->pid, &status, WNOHANG) == 0;
-}
+static struct harness_server main_srv = HARNESS_SERVER_INIT;
 
 /* ---- raw HTTP over a socket ---------------------------------------------------------------- */
-
-static int tcp_connect(unsigned port)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0)
-        return -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 struct answer {
     int status;
@@ -756,15 +654,15 @@ static void raw_build(const struct piece *pc, struct kd_buf *out)
 static int exchange_raw(unsigned port, const char *raw, size_t len, unsigned flags, int want,
                         double deadline_s, struct exchange *x)
 {
-    double t0 = now_s(), done_at = 0;
-    int fd = tcp_connect(port), shut = 0, bad = 0;
+    double t0 = harness_now_s(), done_at = 0;
+    int fd = harness_tcp_connect(port), shut = 0, bad = 0;
 
     memset(x, 0, sizeof *x);
     kd_buf_init(&x->in);
     if (fd < 0)
         return -1;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    while (now_s() - t0 < deadline_s) {
+    while (harness_now_s() - t0 < deadline_s) {
         struct pollfd pf = {fd, POLLIN, 0};
         if (x->sent < len)
             pf.events |= POLLOUT;
@@ -802,8 +700,8 @@ static int exchange_raw(unsigned port, const char *raw, size_t len, unsigned fla
             if (!(flags & F_CLOSE))
                 break;
             if (!done_at)
-                done_at = now_s();
-            else if (now_s() - done_at > 3.0)
+                done_at = harness_now_s();
+            else if (harness_now_s() - done_at > 3.0)
                 break; /* answered, but the connection was not closed */
         }
     }
@@ -858,7 +756,7 @@ static void set_str(const int *set, char *out, size_t size)
 }
 
 /* Runs one case; appends why it failed to why (empty when it passed). */
-static void run_case(const struct server *s, const struct mcase *c, double deadline_s,
+static void run_case(const struct harness_server *s, const struct mcase *c, double deadline_s,
                      struct kd_buf *why)
 {
     struct kd_buf raw;
@@ -933,7 +831,7 @@ static void run_case(const struct server *s, const struct mcase *c, double deadl
                 &w, " %d answers: requests after it were served on a connection that had to close;",
                 x.n);
     }
-    if (!alive(s))
+    if (!harness_server_alive(s))
         kd_buf_addf(&w, " THE SERVER DIED;");
     else if ((i = health(s->port)) != 200)
         kd_buf_addf(&w, " GET /health afterwards: %d;", i);
@@ -951,23 +849,11 @@ static void run_case(const struct server *s, const struct mcase *c, double deadl
 
 static int setup(void **state)
 {
-    char cmd[4096];
-    const char *w = getenv("KD_TEST_WORK"), *k = getenv("KADASTR");
-
     (void)state;
-    if (!w || !k)
-        return -1;
-    kd_snprintf(work, sizeof work, "%s", w);
-    kd_snprintf(kadastr, sizeof kadastr, "%s", k);
-    kd_snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", work, work);
-    if (run(cmd))
-        return -1;
-    kd_snprintf(db, sizeof db, "%s/db.sqlite", work);
-    kd_snprintf(cmd, sizeof cmd, "'%s' sample '%s' --parcels 200 >/dev/null", kadastr, db);
-    if (run(cmd))
+    if (harness_init("db.sqlite", 200, 0))
         return -1;
     signal(SIGPIPE, SIG_IGN);
-    start_server(&main_srv, "main");
+    harness_server_start(&main_srv, "main", NULL, NULL);
     return 0;
 }
 
@@ -977,7 +863,7 @@ static int teardown(void **state)
 
     (void)state;
     if (main_srv.pid > 0)
-        stop_server(&main_srv, &took);
+        harness_server_stop(&main_srv, 15.0, &took);
     return 0;
 }
 
@@ -1007,7 +893,7 @@ static void test_malformed_battery(void **state)
 static void test_malformed_slow_client(void **state)
 {
     static const char line[] = "GET /health HTTP/1.1\r\n";
-    int fd = tcp_connect(main_srv.port), i;
+    int fd = harness_tcp_connect(main_srv.port), i;
     char b[64];
 
     (void)state;
@@ -1015,9 +901,9 @@ static void test_malformed_slow_client(void **state)
     for (i = 0; i < 6; i++) {
         double t0;
         assert_int_equal(send(fd, line + i, 1, MSG_NOSIGNAL), 1);
-        t0 = now_s();
+        t0 = harness_now_s();
         assert_int_equal(health(main_srv.port), 200);
-        assert_true(now_s() - t0 < 1.0);
+        assert_true(harness_now_s() - t0 < 1.0);
         sleep(1);
     }
     /* nothing was answered on the dribbling connection, and it was not cut off */
@@ -1030,7 +916,7 @@ static void test_malformed_slow_client(void **state)
         static const char req[] = REQ_HEALTH;
         struct exchange x;
         size_t k;
-        fd = tcp_connect(main_srv.port);
+        fd = harness_tcp_connect(main_srv.port);
         assert_true(fd >= 0);
         for (k = 0; k < sizeof req - 1; k++) {
             assert_int_equal(send(fd, req + k, 1, MSG_NOSIGNAL), 1);
@@ -1064,25 +950,25 @@ static void test_malformed_connection_flood(void **state)
 
     (void)state;
     for (i = 0; i < N; i++) {
-        idle[i] = tcp_connect(main_srv.port);
+        idle[i] = harness_tcp_connect(main_srv.port);
         assert_true(idle[i] >= 0);
     }
-    t0 = now_s();
+    t0 = harness_now_s();
     assert_int_equal(health(main_srv.port), 200);
-    assert_true(now_s() - t0 < 2.0);
+    assert_true(harness_now_s() - t0 < 2.0);
     for (i = 0; i < N; i++) {
-        half[i] = tcp_connect(main_srv.port);
+        half[i] = harness_tcp_connect(main_srv.port);
         assert_true(half[i] >= 0);
         assert_int_equal(send(half[i], "GET /health HT", 14, MSG_NOSIGNAL), 14);
     }
-    t0 = now_s();
+    t0 = harness_now_s();
     assert_int_equal(health(main_srv.port), 200);
-    assert_true(now_s() - t0 < 2.0);
+    assert_true(harness_now_s() - t0 < 2.0);
     for (i = 0; i < N; i++) {
         close(idle[i]);
         close(half[i]);
     }
-    assert_true(alive(&main_srv));
+    assert_true(harness_server_alive(&main_srv));
     assert_int_equal(health(main_srv.port), 200);
 }
 
@@ -1092,7 +978,7 @@ static void test_malformed_sigterm_exits_zero(void **state)
     int rc;
 
     (void)state;
-    rc = stop_server(&main_srv, &took);
+    rc = harness_server_stop(&main_srv, 15.0, &took);
     print_message("  SIGTERM: exit status %d after %.2f s\n", rc, took);
     assert_int_equal(rc, 0);
     /* nothing was left "in flight" by the battery: the stop did not wait its 5 s grace */
@@ -1102,19 +988,19 @@ static void test_malformed_sigterm_exits_zero(void **state)
 /* The known bugs, on a server of their own: each asserts the right behaviour. */
 static void test_malformed_known_bugs(void **state)
 {
-    struct server s = {-1, 0};
+    struct harness_server s = HARNESS_SERVER_INIT;
     struct kd_buf why;
     size_t i, n = sizeof known_bugs / sizeof known_bugs[0];
     double took = 0;
     int rc;
 
     (void)state;
-    start_server(&s, "bugs");
+    harness_server_start(&s, "bugs", NULL, NULL);
     kd_buf_init(&why);
     print_message("%zu known bugs (asserting the right behaviour)\n", n);
     for (i = 0; i < n; i++)
         run_case(&s, &known_bugs[i], 4.0, &why);
-    rc = stop_server(&s, &took);
+    rc = harness_server_stop(&s, 15.0, &took);
     print_message("  SIGTERM: exit status %d after %.2f s\n", rc, took);
     if (rc != 0 || took >= 4.5)
         kd_buf_addf(&why,
