@@ -17,7 +17,8 @@
 void kd_cli_serve_help(void)
 {
     printf("usage: kadastr serve DB [--listen ADDR:PORT] [--threads N] [--base-url URL]\n"
-           "                        [--cors ORIGINS] [--access-log FILE] [--port-file FILE]\n\n"
+           "                        [--cors ORIGINS] [--access-log FILE] [--port-file FILE]\n"
+           "                        [--per-ip-limit N] [--idle-timeout SECONDS]\n\n"
            "Serves the register over HTTP: the cadastre API under /api/v1 and /health\n"
            "(docs/operations.md, docs/api.md).\n\n"
            "  --listen ADDR:PORT  default 127.0.0.1:8080 (port 0: any free port)\n"
@@ -26,12 +27,29 @@ void kd_cli_serve_help(void)
            "  --cors ORIGINS      allowed origins, comma-separated (default: any, '*')\n"
            "  --access-log FILE   append the access log there (default: stderr)\n"
            "  --port-file FILE    write the port listened on (for tests and scripts)\n"
+           "  --per-ip-limit N    connections at once from one client address (default 256)\n"
+           "  --idle-timeout S    close a connection idle for S seconds (default 30)\n"
            "Each option can also come from the environment: KADASTR_LISTEN, KADASTR_THREADS,\n"
-           "KADASTR_BASE_URL, KADASTR_CORS, KADASTR_ACCESS_LOG (options win).\n\n"
+           "KADASTR_BASE_URL, KADASTR_CORS, KADASTR_ACCESS_LOG, KADASTR_PER_IP_LIMIT,\n"
+           "KADASTR_IDLE_TIMEOUT (options win).\n\n"
            "Signals: SIGTERM/SIGINT stop (requests in flight finish, at most 5 s), SIGHUP\n"
            "reopens the database (replace the file atomically, then send SIGHUP).\n"
            "exit status: 0 stopped by a signal, 1 error (port in use, unreadable database),\n"
            "2 usage error\n");
+}
+
+/* A whole number from lo to hi in *out; -1 when s is not one. */
+static int parse_count(const char *s, long lo, long hi, unsigned *out)
+{
+    char *end;
+    long n;
+
+    errno = 0;
+    n = strtol(s, &end, 10);
+    if (errno || end == s || *end || n < lo || n > hi)
+        return -1;
+    *out = (unsigned)n;
+    return 0;
 }
 
 int kd_cli_serve(int argc, char **argv)
@@ -42,10 +60,13 @@ int kd_cli_serve(int argc, char **argv)
                                          {"cors", required_argument, NULL, 'c'},
                                          {"access-log", required_argument, NULL, 'a'},
                                          {"port-file", required_argument, NULL, 'p'},
+                                         {"per-ip-limit", required_argument, NULL, 'i'},
+                                         {"idle-timeout", required_argument, NULL, 'T'},
                                          {NULL, 0, NULL, 0}};
     struct kd_server_opts o;
     struct kd_server *srv = NULL;
     const char *port_file = NULL, *threads = getenv("KADASTR_THREADS");
+    const char *per_ip = getenv("KADASTR_PER_IP_LIMIT"), *idle = getenv("KADASTR_IDLE_TIMEOUT");
     struct kd_err err;
     sigset_t set;
     int c, sig;
@@ -77,21 +98,26 @@ int kd_cli_serve(int argc, char **argv)
         case 'p':
             port_file = optarg;
             break;
+        case 'i':
+            per_ip = optarg;
+            break;
+        case 'T':
+            idle = optarg;
+            break;
         default:
             return kd_cli_usage("serve", "unknown option");
         }
     }
     if (optind != argc - 1)
         return kd_cli_usage("serve", "expected one database path");
-    if (threads) {
-        char *end;
-        long n;
-        errno = 0;
-        n = strtol(threads, &end, 10);
-        if (errno || *end || n < 1 || n > 256)
-            return kd_cli_usage("serve", "--threads '%s' is not a number from 1 to 256", threads);
-        o.threads = (unsigned)n;
-    }
+    if (threads && parse_count(threads, 1, 256, &o.threads))
+        return kd_cli_usage("serve", "--threads '%s' is not a number from 1 to 256", threads);
+    /* above the server's 4,096 connections in all, a per-address cap would mean nothing */
+    if (per_ip && parse_count(per_ip, 1, 4096, &o.per_ip_limit))
+        return kd_cli_usage("serve", "--per-ip-limit '%s' is not a number from 1 to 4096", per_ip);
+    if (idle && parse_count(idle, 1, 86400, &o.idle_timeout_s))
+        return kd_cli_usage("serve", "--idle-timeout '%s' is not a number from 1 to 86400 (s)",
+                            idle);
     o.db_path = argv[optind];
     /* signals are taken by sigwait below; blocked now, the pool threads inherit the mask */
     sigemptyset(&set);
