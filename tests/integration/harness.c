@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -84,6 +85,8 @@ void harness_server_start(struct harness_server *s, const char *tag, const char 
     assert_true(s->pid >= 0);
     if (s->pid == 0) {
         char log[1300];
+        /* a test that dies (a crash, ctest's timeout) takes its server with it */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         const char *argv[32] = {harness.kadastr,
                                 "serve",
                                 db ? db : harness.db,

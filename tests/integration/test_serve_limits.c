@@ -182,11 +182,21 @@ static int log_has(const char *tag, const char *needle)
 
 /* ---- setup ---------------------------------------------------------------------------------- */
 
+static struct harness_server srv = HARNESS_SERVER_INIT; /* each test's own server */
+
 static int setup(void **state)
 {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
     return harness_init("r.sqlite", N_PARCELS, 5);
+}
+
+/* After each test: its server stopped, also when an assertion ended the test early. */
+static int stop_server(void **state)
+{
+    (void)state;
+    harness_server_stop(&srv, 15.0, NULL);
+    return 0;
 }
 
 /* ---- the options ---------------------------------------------------------------------------- */
@@ -220,22 +230,21 @@ static void test_limits_bad_values_are_usage_errors(void **state)
 
 static void test_limits_per_ip_cap(void **state)
 {
-    struct harness_server s = HARNESS_SERVER_INIT;
     int held[PER_IP], extra, i, got, reset, served;
     double t0;
 
     (void)state;
-    harness_server_start(&s, "cap", NULL, (const char *const[]){"--per-ip-limit", "4", NULL});
+    harness_server_start(&srv, "cap", NULL, (const char *const[]){"--per-ip-limit", "4", NULL});
     /* four keep-alive connections, each answered once (so the library has accepted it),
      * then left idle */
     for (i = 0; i < PER_IP; i++) {
-        held[i] = harness_tcp_connect(s.port);
+        held[i] = harness_tcp_connect(srv.port);
         assert_true(held[i] >= 0);
         assert_int_equal(ask(held[i], REQ_HEALTH, 10.0, NULL), 200);
     }
     /* a fifth: the kernel completes the handshake, libmicrohttpd accepts it and closes it
      * at once, without reading or answering anything */
-    extra = harness_tcp_connect(s.port);
+    extra = harness_tcp_connect(srv.port);
     assert_true(extra >= 0);
     t0 = harness_now_s();
     got = closed_without_a_byte(extra, 5.0, &reset);
@@ -247,7 +256,7 @@ static void test_limits_per_ip_cap(void **state)
     assert_int_equal(got, 1);
     close(extra);
     /* a request sent on a refused connection is not answered either */
-    extra = harness_tcp_connect(s.port);
+    extra = harness_tcp_connect(srv.port);
     if (extra >= 0) {
         got = ask(extra, REQ_HEALTH, 5.0, NULL);
         print_message("  a request on a 6th connection: %s\n", got == -1   ? "closed, no answer"
@@ -268,7 +277,7 @@ static void test_limits_per_ip_cap(void **state)
     t0 = harness_now_s();
     served = 0;
     for (i = 0; i < 100 && !served; i++) {
-        int fd = harness_tcp_connect(s.port);
+        int fd = harness_tcp_connect(srv.port);
         assert_true(fd >= 0);
         served = ask(fd, REQ_HEALTH, 5.0, NULL) == 200;
         close(fd);
@@ -280,32 +289,31 @@ static void test_limits_per_ip_cap(void **state)
     assert_true(served);
     /* the whole cap is free again, and still enforced */
     for (i = 0; i < PER_IP; i++) {
-        held[i] = harness_tcp_connect(s.port);
+        held[i] = harness_tcp_connect(srv.port);
         assert_true(held[i] >= 0);
         assert_int_equal(ask(held[i], REQ_HEALTH, 10.0, NULL), 200);
     }
-    extra = harness_tcp_connect(s.port);
+    extra = harness_tcp_connect(srv.port);
     assert_true(extra >= 0);
     assert_int_equal(closed_without_a_byte(extra, 5.0, &reset), 1);
     close(extra);
     for (i = 0; i < PER_IP; i++)
         close(held[i]);
-    assert_int_equal(harness_server_stop(&s, 15.0, NULL), 0);
+    assert_int_equal(harness_server_stop(&srv, 15.0, NULL), 0);
 }
 
 /* ---- the idle timeout ----------------------------------------------------------------------- */
 
 static void test_limits_idle_timeout(void **state)
 {
-    struct harness_server s = HARNESS_SERVER_INIT;
     int after_answer, silent, busy, i, reset;
     double t0, t_answer = 0, t_silent = 0;
 
     (void)state;
-    harness_server_start(&s, "idle", NULL, (const char *const[]){"--idle-timeout", "1", NULL});
-    silent = harness_tcp_connect(s.port); /* connects and never sends a byte */
-    after_answer = harness_tcp_connect(s.port);
-    busy = harness_tcp_connect(s.port);
+    harness_server_start(&srv, "idle", NULL, (const char *const[]){"--idle-timeout", "1", NULL});
+    silent = harness_tcp_connect(srv.port); /* connects and never sends a byte */
+    after_answer = harness_tcp_connect(srv.port);
+    busy = harness_tcp_connect(srv.port);
     assert_true(silent >= 0 && after_answer >= 0 && busy >= 0);
     t0 = harness_now_s();
     assert_int_equal(ask(after_answer, REQ_HEALTH, 10.0, NULL), 200);
@@ -336,7 +344,7 @@ static void test_limits_idle_timeout(void **state)
     close(silent);
     close(after_answer);
     close(busy);
-    assert_int_equal(harness_server_stop(&s, 15.0, NULL), 0);
+    assert_int_equal(harness_server_stop(&srv, 15.0, NULL), 0);
 }
 
 /* ---- SIGTERM with a request in flight ------------------------------------------------------- */
@@ -374,7 +382,6 @@ static int start_slow_request(const struct harness_server *s, const char *tag, s
 
 static void test_limits_sigterm_lets_a_request_in_flight_finish(void **state)
 {
-    struct harness_server s = HARNESS_SERVER_INIT;
     struct reading rd;
     json_object *doc;
     double t0, t_read, took;
@@ -382,15 +389,15 @@ static void test_limits_sigterm_lets_a_request_in_flight_finish(void **state)
     pid_t pid;
 
     (void)state;
-    harness_server_start(&s, "term", NULL, NULL);
-    fd = start_slow_request(&s, "term", &rd);
-    pid = s.pid;
+    harness_server_start(&srv, "term", NULL, NULL);
+    fd = start_slow_request(&srv, "term", &rd);
+    pid = srv.pid;
     t0 = harness_now_s();
     kill(pid, SIGTERM);
     usleep(200000);
     /* quiesced: a new connection is not served (the kernel may still complete its handshake
      * into the listening socket's backlog, but nobody accepts it) */
-    late = harness_tcp_connect(s.port);
+    late = harness_tcp_connect(srv.port);
     if (late >= 0) {
         got = ask(late, REQ_HEALTH, 1.0, NULL);
         print_message("  a connection during the grace: connected, %s\n", got == -2   ? "no answer"
@@ -402,7 +409,7 @@ static void test_limits_sigterm_lets_a_request_in_flight_finish(void **state)
     }
     /* the server waits for us: still running after more than a second of not reading */
     usleep(300000);
-    assert_true(harness_server_alive(&s));
+    assert_true(harness_server_alive(&srv));
     /* now the rest, a little at first, then all of it through a larger window (the time
      * left of the grace is not spent on 4 KB round trips on a busy machine) */
     read_some(fd, &rd, rd.in.len + 256 * 1024, 10.0);
@@ -429,13 +436,15 @@ static void test_limits_sigterm_lets_a_request_in_flight_finish(void **state)
     json_object_put(doc);
     kd_buf_fini(&rd.in);
     /* the exit follows the request's end, inside the grace */
-    while (harness_now_s() - t0 < 8.0 && waitpid(pid, &status, WNOHANG) == 0)
+    got = 0;
+    while (harness_now_s() - t0 < 8.0 && (got = waitpid(pid, &status, WNOHANG)) == 0)
         usleep(10000);
     took = harness_now_s() - t0;
     print_message("  SIGTERM with a request in flight: read whole after %.2f s, exit %d after "
                   "%.2f s\n",
-                  t_read - t0, WIFEXITED(status) ? WEXITSTATUS(status) : -1, took);
-    s.pid = -1;
+                  t_read - t0, got == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1, took);
+    assert_int_equal(got, pid); /* else the teardown kills it */
+    srv.pid = -1;
     if (late >= 0) {
         int reset;
         /* the waiting connection is let go when the server exits */
@@ -451,16 +460,15 @@ static void test_limits_sigterm_lets_a_request_in_flight_finish(void **state)
 
 static void test_limits_sigterm_grace_ends_a_held_request(void **state)
 {
-    struct harness_server s = HARNESS_SERVER_INIT;
     struct reading rd;
     double took = 0;
     int fd, rc;
 
     (void)state;
-    harness_server_start(&s, "grace", NULL, NULL);
-    fd = start_slow_request(&s, "grace", &rd);
+    harness_server_start(&srv, "grace", NULL, NULL);
+    fd = start_slow_request(&srv, "grace", &rd);
     /* the client never reads again: the server waits out its 5 s grace, then exits */
-    rc = harness_server_stop(&s, 15.0, &took);
+    rc = harness_server_stop(&srv, 15.0, &took);
     print_message("  SIGTERM with a request held past the grace: exit %d after %.2f s\n", rc, took);
     assert_int_equal(rc, 0);
     assert_true(took >= 4.8 && took < 7.5);
@@ -478,10 +486,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limits_bad_values_are_usage_errors),
-        cmocka_unit_test(test_limits_per_ip_cap),
-        cmocka_unit_test(test_limits_idle_timeout),
-        cmocka_unit_test(test_limits_sigterm_lets_a_request_in_flight_finish),
-        cmocka_unit_test(test_limits_sigterm_grace_ends_a_held_request),
+        cmocka_unit_test_teardown(test_limits_per_ip_cap, stop_server),
+        cmocka_unit_test_teardown(test_limits_idle_timeout, stop_server),
+        cmocka_unit_test_teardown(test_limits_sigterm_lets_a_request_in_flight_finish, stop_server),
+        cmocka_unit_test_teardown(test_limits_sigterm_grace_ends_a_held_request, stop_server),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
