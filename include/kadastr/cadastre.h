@@ -94,6 +94,38 @@ enum kd_code kd_parcel_index_area(struct kd_parcel_index *idx, const GEOSGeometr
 enum kd_code kd_parcel_index_box(struct kd_parcel_index *idx, const double box[4],
                                  struct kd_hits *out, struct kd_err *err) KD_WUR;
 
+/* ---- the shared index of live shapes (shape_index.c) --------------------------------------- */
+
+/* Every live parcel, zone and restriction as coordinate arrays (office CRS) under a packed
+ * R-tree. Immutable once built: any number of threads query one index at once, each with its
+ * own store connection and GEOS handle (GEOS decides only the rare point that doubles cannot
+ * place within their error bound). About 100 bytes per shape plus 16 per vertex. It answers
+ * for the register as it was read: a parcel retired since is not a hit (its record says so). */
+struct kd_shape_index;
+
+struct kd_shape_index_stats {
+    size_t n_parcels, n_zones, n_restrictions, n_points;
+    size_t bytes; /* held by the index */
+    double build_s;
+};
+
+/* Reads the live shapes of st. Errors: those of the store; KD_EGEO "index.no_geometry",
+ * "geos.read" (not a polygon); KD_ENOMEM "index.nomem". */
+enum kd_code kd_shape_index_build(struct kd_store *st, struct kd_shape_index **out,
+                                  struct kd_err *err) KD_WUR;
+void kd_shape_index_free(struct kd_shape_index *idx);
+void kd_shape_index_stats(const struct kd_shape_index *idx, struct kd_shape_index_stats *out);
+/* As kd_lookup_point on the live register (same hits, same on_boundary, number order): the
+ * index finds the parcels, st gives their records (out->keep), g decides near-edge points. */
+enum kd_code kd_shape_index_parcels_at(const struct kd_shape_index *idx, struct kd_store *st,
+                                       struct kd_geo *g, double x, double y, struct kd_hits *out,
+                                       struct kd_err *err) KD_WUR;
+/* The zones or restrictions (layer) whose closure holds the point: appends their JSON objects
+ * ({"code","kind","name"}), comma-separated, to out. */
+enum kd_code kd_shape_index_areas_at(const struct kd_shape_index *idx, struct kd_geo *g,
+                                     enum kd_layer layer, double x, double y, struct kd_buf *out,
+                                     struct kd_err *err) KD_WUR;
+
 /* ---- one-shot lookups through the store (lookup.c) ----------------------------------------- */
 
 /* For a single question the index is not worth its build: these ask the store's R*Tree for

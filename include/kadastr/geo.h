@@ -97,6 +97,15 @@ enum kd_code kd_wkb_type(const unsigned char *wkb, size_t len, unsigned *type,
 enum kd_code kd_wkb_box(const unsigned char *wkb, size_t len, double box[4],
                         struct kd_err *err) KD_WUR;
 
+/* Each ring of a 2D Polygon or MultiPolygon, in order: fn gets the polygon's index (0 for a
+ * Polygon), the ring's index in its polygon (0: the shell, then the holes) and its points
+ * decoded to host doubles (x0, y0, x1, y1, ...; valid for the call). A non-zero return from
+ * fn stops the walk and is returned. Errors (-1 from the walk itself): malformed WKB, or a
+ * geometry that is not a 2D (Multi)Polygon. */
+typedef int (*kd_wkb_ring_fn)(void *ud, uint32_t polygon, uint32_t ring, const double *xy,
+                              uint32_t n);
+int kd_wkb_polygon_rings(const unsigned char *wkb, size_t len, kd_wkb_ring_fn fn, void *ud);
+
 /* ---- geodesic area ------------------------------------------------------------------------ */
 
 struct kd_geod;

@@ -44,6 +44,11 @@ int kd_layer_parse(const char *s);
 /* Creates a new database at path with the current schema (or, for migration tests, an older
  * `version` >= 1; pass 0 for the current one). Refuses an existing file
  * ("store.exists"). The caller has checked that srid is a projected CRS in metres. */
+/* Process-wide SQLite settings, called once by a program before anything opens a database
+ * (later calls change nothing): no memory statistics (SQLite would take a global mutex on
+ * every allocation of every connection: a few percent of a busy server). */
+void kd_store_process_init(void);
+
 enum kd_code kd_store_create(const char *path, const struct kd_store_config *cfg, int version,
                              struct kd_err *err) KD_WUR;
 
@@ -64,6 +69,13 @@ int kd_store_schema_version_found(const struct kd_store *st);
 enum kd_code kd_store_begin(struct kd_store *st, struct kd_err *err) KD_WUR;
 enum kd_code kd_store_commit(struct kd_store *st, struct kd_err *err) KD_WUR;
 void kd_store_rollback(struct kd_store *st);
+/* One read snapshot: every read between begin and end sees the same state of the register
+ * (a deferred BEGIN; the read lock is taken by the first read). A server answers each
+ * request in one: its queries agree with each other, and SQLite takes and drops its locks
+ * once per request instead of once per statement. end never fails the caller: a snapshot
+ * with only reads has nothing to lose, so an error there is rolled back. */
+enum kd_code kd_store_snapshot_begin(struct kd_store *st, struct kd_err *err) KD_WUR;
+void kd_store_snapshot_end(struct kd_store *st);
 /* Inside a write transaction: the geometry tables whose indexes are empty (a first load)
  * get them built in bulk when the transaction commits instead of row by row (several times
  * faster for large loads). Reads through an index in the meantime build it first. */

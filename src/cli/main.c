@@ -3,6 +3,8 @@
  * each command parses its own options in cmd_<name>.c. */
 #include "cli_int.h"
 
+#include "kadastr/store.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +41,7 @@ int main(int argc, char **argv)
 {
     size_t i;
 
+    kd_store_process_init();
     if (argc < 2) {
         usage(stderr);
         return KD_EXIT_USAGE;

@@ -177,14 +177,56 @@ void kd_buf_add_json_str(struct kd_buf *b, const char *s)
     kd_buf_add(b, "\"", 1);
 }
 
+/* Writes |v| * 10^decimals, already rounded to the integer r, as digits with the decimal
+ * point. */
+static void add_fixed_digits(struct kd_buf *b, int negative, uint64_t r, int decimals)
+{
+    char tmp[48];
+    char *e = tmp + sizeof tmp, *q = e;
+    int i;
+
+    for (i = 0; i < decimals; i++) {
+        *--q = (char)('0' + r % 10);
+        r /= 10;
+    }
+    if (decimals > 0)
+        *--q = '.';
+    do {
+        *--q = (char)('0' + r % 10);
+        r /= 10;
+    } while (r);
+    if (negative)
+        *--q = '-';
+    kd_buf_add(b, q, (size_t)(e - q));
+}
+
 void kd_buf_add_fixed(struct kd_buf *b, double v, int decimals)
 {
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    double s, r, f;
+
     if (!isfinite(v)) {
         kd_buf_adds(b, "null");
         return;
     }
     if (v == 0.0)
         v = 0.0; /* no "-0.00" */
+    /* Fast path, byte for byte what printf("%.*f") writes: scale, and round unless the
+     * scaled value lies within a few ulps of a half (where the rounding of the product
+     * could decide the digit, or printf's exact round-half-even on the binary value
+     * would): those go to printf. Coordinates and areas almost never do. */
+    if (decimals >= 0 && decimals <= 9 && fabs(v) < 1e9) {
+        s = fabs(v) * pow10[decimals];
+        r = floor(s);
+        f = s - r;
+        if (fabs(f - 0.5) > 4 * 2.2204460492503131e-16 * (s > 1 ? s : 1)) {
+            uint64_t u = (uint64_t)r + (f > 0.5);
+            /* printf keeps the sign of a negative value that rounds to zero ("-0.00"):
+             * so does this, to stay identical */
+            add_fixed_digits(b, v < 0, u, decimals);
+            return;
+        }
+    }
     kd_buf_addf(b, "%.*f", decimals, v);
 }
 
@@ -200,4 +242,43 @@ uint64_t kd_hash64(uint64_t h, const void *p, size_t n)
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+static uint64_t mum(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static uint64_t rd64(const unsigned char *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+    return v;
+}
+
+uint64_t kd_hash64_fast(const void *data, size_t n)
+{
+    static const uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL,
+                          k2 = 0x8ebc6af09c88c6e3ULL;
+    const unsigned char *p = data;
+    uint64_t h = k0 ^ mum((uint64_t)n ^ k0, k1), a = 0, b = 0;
+    size_t i = 0;
+
+    for (; i + 16 <= n; i += 16)
+        h = mum(rd64(p + i) ^ k1, rd64(p + i + 8) ^ h ^ k2);
+    if (i < n) {
+        /* the tail, up to 15 bytes, read byte by byte into two words */
+        size_t j;
+        for (j = 0; i + j < n; j++) {
+            if (j < 8)
+                a |= (uint64_t)p[i + j] << (8 * j);
+            else
+                b |= (uint64_t)p[i + j] << (8 * (j - 8));
+        }
+        h = mum(a ^ k1, b ^ h ^ k2);
+    }
+    return mum(h ^ k0, (uint64_t)n ^ k2);
 }

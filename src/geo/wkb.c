@@ -4,6 +4,7 @@
 #include "geo_int.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct cursor {
@@ -157,4 +158,53 @@ enum kd_code kd_wkb_box(const unsigned char *wkb, size_t len, double box[4], str
     if (kd_wkb_walk((unsigned char *)(uintptr_t)wkb, len, box_fn, box))
         return kd_err_set(err, KD_EINVAL, "wkb.malformed", "malformed WKB geometry");
     return KD_OK;
+}
+
+struct rings {
+    kd_wkb_ring_fn fn;
+    void *ud;
+    uint32_t polygon;
+    int started;
+    double *xy;
+    size_t cap;
+    int rc;
+};
+
+static int ring_fn(void *ud, unsigned char *p, uint32_t n, int swap, int ring)
+{
+    struct rings *r = ud;
+    uint32_t i;
+
+    if (ring < 0)
+        return -1; /* a point or a line string: not a polygon */
+    if (ring == 0 && r->started++)
+        r->polygon++;
+    if ((size_t)n * 2 > r->cap) {
+        size_t cap = (size_t)n * 2 + 64;
+        double *xy = realloc(r->xy, cap * sizeof *xy);
+        if (!xy)
+            return -1;
+        r->xy = xy, r->cap = cap;
+    }
+    for (i = 0; i < n; i++)
+        get_xy(p + 16 * (size_t)i, swap, &r->xy[2 * i], &r->xy[2 * i + 1]);
+    r->rc = r->fn(r->ud, r->polygon, (uint32_t)ring, r->xy, n);
+    return r->rc ? -1 : 0;
+}
+
+int kd_wkb_polygon_rings(const unsigned char *wkb, size_t len, kd_wkb_ring_fn fn, void *ud)
+{
+    struct rings r;
+    unsigned type;
+    struct kd_err err;
+    int rc;
+
+    kd_err_init(&err);
+    if (kd_wkb_type(wkb, len, &type, &err) || (type != 3 && type != 6))
+        return -1;
+    memset(&r, 0, sizeof r);
+    r.fn = fn, r.ud = ud;
+    rc = kd_wkb_walk((unsigned char *)(uintptr_t)wkb, len, ring_fn, &r);
+    free(r.xy);
+    return r.rc ? r.rc : rc;
 }

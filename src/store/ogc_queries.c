@@ -127,7 +127,7 @@ static sqlite3_stmt *prepare_buf(struct kd_store *st, struct kd_buf *b, struct k
         kd_err_set(err, KD_ENOMEM, "store.nomem", "out of memory");
         return NULL;
     }
-    return kd_store_prepare(st, b->data, err);
+    return kd_store_prepare_cached(st, b->data, err);
 }
 
 /* ---- geometry blobs ------------------------------------------------------------------------ */
@@ -406,7 +406,7 @@ enum kd_code kd_store_ogc_count(struct kd_store *st, const struct kd_store_ogc_s
         else
             rc = kd_store_fail(st, "store.query", "counting features failed", err);
     }
-    sqlite3_finalize(q);
+    kd_store_release(st, q);
     kd_buf_fini(&b);
     return rc;
 }
@@ -443,7 +443,7 @@ enum kd_code kd_store_ogc_page(struct kd_store *st, const struct kd_store_ogc_se
             rc = kd_store_fail(st, "store.query", "reading features failed", err);
     }
     row_fini(&row);
-    sqlite3_finalize(q);
+    kd_store_release(st, q);
     kd_buf_fini(&b);
     return rc;
 }
@@ -484,7 +484,7 @@ enum kd_code kd_store_ogc_by_ids(struct kd_store *st, enum kd_layer layer, const
             rc = kd_store_fail(st, "store.query", "reading features failed", err);
     }
     row_fini(&row);
-    sqlite3_finalize(q);
+    kd_store_release(st, q);
     kd_buf_fini(&b);
     return rc;
 }
@@ -526,7 +526,7 @@ enum kd_code kd_store_ogc_scan(struct kd_store *st, const struct kd_store_ogc_se
             rc = kd_store_fail(st, "store.query", "reading features in a box failed", err);
     }
     row_fini(&row);
-    sqlite3_finalize(q);
+    kd_store_release(st, q);
     kd_buf_fini(&b);
     return rc;
 }

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 static const char *const stmt_sql[Q_COUNT] = {
+    [Q_SNAP_BEGIN] = "BEGIN",
+    [Q_SNAP_END] = "COMMIT",
     [Q_META_GET] = "SELECT value FROM kd_meta WHERE key = ?1",
     [Q_META_SET] = "INSERT OR REPLACE INTO kd_meta(key, value) VALUES(?1, ?2)",
     [Q_OP_GET] = "SELECT definition, name, transformation, accuracy_m, warning "
@@ -161,6 +163,12 @@ int kd_layer_parse(const char *s)
     return -1;
 }
 
+void kd_store_process_init(void)
+{
+    /* SQLITE_MISUSE when SQLite is already initialized: then the defaults stay */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum kd_code connect(const char *path, int flags, struct kd_store **out, struct kd_err *err)
 {
     struct kd_store *st = calloc(1, sizeof *st);
@@ -257,6 +265,8 @@ enum kd_code kd_store_open(const char *path, enum kd_store_mode mode, struct kd_
     if (rc)
         return rc;
     st->mode = mode;
+    if (mode == KD_STORE_RO)
+        sqlite3_exec(st->db, "PRAGMA mmap_size=2147418112", NULL, NULL, NULL);
     if (sqlite3_prepare_v2(st->db, "SELECT value FROM kd_meta WHERE key = 'schema_version'", -1, &q,
                            NULL) != SQLITE_OK ||
         sqlite3_step(q) != SQLITE_ROW) {
@@ -323,12 +333,61 @@ fail:
     return rc;
 }
 
+sqlite3_stmt *kd_store_prepare_cached(struct kd_store *st, const char *sql, struct kd_err *err)
+{
+    struct kd_stmt_slot *slot = NULL;
+    sqlite3_stmt *q;
+    char *copy;
+    int i;
+
+    for (i = 0; i < KD_STMT_CACHE; i++) {
+        struct kd_stmt_slot *s = &st->sc[i];
+        if (s->sql && !s->busy && strcmp(s->sql, sql) == 0) {
+            s->busy = 1;
+            s->used = ++st->sc_tick;
+            return s->q;
+        }
+        if (!s->busy && (!slot || !s->sql || (slot->sql && s->used < slot->used)))
+            slot = s;
+    }
+    q = kd_store_prepare(st, sql, err);
+    if (!q || !slot || !(copy = strdup(sql)))
+        return q; /* every slot busy (or no memory): an uncached statement */
+    sqlite3_finalize(slot->q);
+    free(slot->sql);
+    slot->sql = copy;
+    slot->q = q;
+    slot->busy = 1;
+    slot->used = ++st->sc_tick;
+    return q;
+}
+
+void kd_store_release(struct kd_store *st, sqlite3_stmt *q)
+{
+    int i;
+
+    if (!q)
+        return;
+    for (i = 0; i < KD_STMT_CACHE; i++)
+        if (st->sc[i].q == q && st->sc[i].busy) {
+            sqlite3_reset(q);
+            sqlite3_clear_bindings(q);
+            st->sc[i].busy = 0;
+            return;
+        }
+    sqlite3_finalize(q);
+}
+
 void kd_store_close(struct kd_store *st)
 {
     int i;
 
     if (!st)
         return;
+    for (i = 0; i < KD_STMT_CACHE; i++) {
+        sqlite3_finalize(st->sc[i].q);
+        free(st->sc[i].sql);
+    }
     for (i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(st->q[i]);
     for (i = 0; i < KD_N_LAYERS; i++) {
@@ -367,6 +426,36 @@ enum kd_code kd_store_commit(struct kd_store *st, struct kd_err *err)
     enum kd_code rc = kd_store_bulk_flush(st, -1, err);
 
     return rc ? rc : kd_store_exec(st, "COMMIT", err);
+}
+
+enum kd_code kd_store_snapshot_begin(struct kd_store *st, struct kd_err *err)
+{
+    sqlite3_stmt *q = kd_store_stmt(st, Q_SNAP_BEGIN, err);
+    int s;
+
+    if (!q)
+        return err->code;
+    s = sqlite3_step(q);
+    sqlite3_reset(q);
+    return s == SQLITE_DONE ? KD_OK : kd_store_fail(st, "store.query", "beginning a read", err);
+}
+
+void kd_store_snapshot_end(struct kd_store *st)
+{
+    struct kd_err err;
+    sqlite3_stmt *q;
+
+    if (sqlite3_get_autocommit(st->db))
+        return;
+    kd_err_init(&err);
+    q = kd_store_stmt(st, Q_SNAP_END, &err);
+    if (q) {
+        int s = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (s == SQLITE_DONE)
+            return;
+    }
+    kd_store_rollback(st);
 }
 
 void kd_store_rollback(struct kd_store *st)

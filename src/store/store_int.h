@@ -17,6 +17,8 @@
 
 /* Statements prepared once per connection, on first use. */
 enum stmt_id {
+    Q_SNAP_BEGIN,
+    Q_SNAP_END,
     Q_META_GET,
     Q_META_SET,
     Q_OP_GET,
@@ -58,6 +60,16 @@ struct kd_store_bulk {
     size_t n, cap;
 };
 
+/* A statement built at run time (OGC queries: the SQL depends on the filters asked), kept
+ * by its text so that the next request of the same shape skips SQLite's parser. */
+#define KD_STMT_CACHE 16
+struct kd_stmt_slot {
+    char *sql;
+    sqlite3_stmt *q;
+    unsigned long used; /* tick of last use: the least recently used slot is replaced */
+    int busy;           /* handed out and not yet released */
+};
+
 struct kd_store {
     sqlite3 *db;
     void *splite_cache; /* SpatiaLite's per-connection cache */
@@ -70,10 +82,19 @@ struct kd_store {
     sqlite3_stmt *q_area_rtree[KD_N_LAYERS][2];
     struct kd_buf blob_cad, blob_3857;      /* reused for every insert */
     struct kd_store_bulk bulk[KD_N_LAYERS]; /* geometry layers only */
+    struct kd_stmt_slot sc[KD_STMT_CACHE];
+    unsigned long sc_tick;
 };
 
 /* Returns the prepared statement id (reset, bindings cleared), or NULL with err set. */
 sqlite3_stmt *kd_store_stmt(struct kd_store *st, enum stmt_id id, struct kd_err *err);
+/* Prepares sql, or hands out the statement kept for the same text (reset, no bindings).
+ * Give it back with kd_store_release. A statement already handed out is not shared: a
+ * second one is prepared then. */
+sqlite3_stmt *kd_store_prepare_cached(struct kd_store *st, const char *sql, struct kd_err *err);
+/* Gives back a statement of kd_store_prepare_cached (kept for reuse) or of kd_store_prepare
+ * (finalized). Accepts NULL. */
+void kd_store_release(struct kd_store *st, sqlite3_stmt *q);
 /* Prepares arbitrary SQL (not cached). */
 sqlite3_stmt *kd_store_prepare(struct kd_store *st, const char *sql, struct kd_err *err);
 /* Runs SQL without results. */

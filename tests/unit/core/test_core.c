@@ -2,9 +2,12 @@
 /* Unit tests of core: cadastral numbers, PINFL/STIR, shares, register time, the buffer. */
 #include "kadastr/core.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -156,6 +159,97 @@ static void test_buf_json_escapes(void **state)
     kd_buf_fini(&b);
 }
 
+/* The fast fixed-decimal writer must write exactly what printf("%.*f") writes: random
+ * coordinates, areas, exact halves (printf rounds them half-even on the binary value),
+ * values a hair either side of a half, negatives, zero and huge values. */
+static void check_fixed(double v, int decimals)
+{
+    struct kd_buf b;
+    char want[512];
+
+    kd_buf_init(&b);
+    kd_buf_add_fixed(&b, v, decimals);
+    snprintf(want, sizeof want, "%.*f", decimals, v == 0.0 ? 0.0 : v);
+    if (strcmp(b.data, want) != 0)
+        fail_msg("%.17g at %d decimals: wrote %s, printf writes %s", v, decimals, b.data, want);
+    kd_buf_fini(&b);
+}
+
+static void test_buf_fixed_matches_printf(void **state)
+{
+    static const double special[] = {
+        0.0,   -0.0,  0.5,        1.5,        2.5,    -2.5,        0.125, 0.375, 1e-9,   -1e-9,
+        0.005, 1.005, 69.1058931, 41.4494242, -180.0, 999999999.5, 1e9,   1e15,  -1e300, 4.35e-8};
+    uint64_t x = 88172645463325252ULL;
+    size_t i;
+    int d;
+
+    (void)state;
+    for (i = 0; i < sizeof special / sizeof special[0]; i++)
+        for (d = 0; d <= 9; d++) {
+            check_fixed(special[i], d);
+            check_fixed(nextafter(special[i], 1e308), d);
+            check_fixed(nextafter(special[i], -1e308), d);
+        }
+    for (i = 0; i < 400000; i++) {
+        double v;
+        /* xorshift64: deterministic */
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        d = (int)(x % 10);
+        v = (double)(x >> 11) / 9007199254740992.0; /* [0, 1) */
+        switch (i % 4) {
+        case 0:
+            v = v * 360 - 180;
+            break; /* degrees */
+        case 1:
+            v = v * 6e6;
+            break; /* metres */
+        case 2:
+            v = floor(v * 1e6) / 1e6 + 5e-7;
+            break; /* near a half at 6 decimals */
+        default:
+            v = (double)(int64_t)(x % 2000000) / 8 - 125000;
+            break; /* exact halves */
+        }
+        check_fixed(v, d);
+        check_fixed(nextafter(v, 1e308), d);
+        check_fixed(nextafter(v, -1e308), d);
+    }
+    {
+        struct kd_buf b;
+        kd_buf_init(&b);
+        kd_buf_add_fixed(&b, NAN, 2); /* not finite: null, where printf writes nan */
+        assert_string_equal(b.data, "null");
+        kd_buf_fini(&b);
+    }
+}
+
+/* The ETag hash: the same bytes give the same value; any one byte changed, a byte added or
+ * removed (at every length up to 64, so every tail length is covered) gives another. */
+static void test_hash64_fast_sees_every_byte(void **state)
+{
+    unsigned char buf[80];
+    uint64_t base;
+    size_t n, i;
+
+    (void)state;
+    for (i = 0; i < sizeof buf; i++)
+        buf[i] = (unsigned char)(i * 37 + 11);
+    for (n = 0; n <= 64; n++) {
+        base = kd_hash64_fast(buf, n);
+        assert_true(base == kd_hash64_fast(buf, n));
+        if (n < 64)
+            assert_true(base != kd_hash64_fast(buf, n + 1));
+        for (i = 0; i < n; i++) {
+            buf[i] ^= 0x01;
+            assert_true(base != kd_hash64_fast(buf, n));
+            buf[i] ^= 0x01;
+        }
+    }
+}
+
 static void test_buf_json_str_replaces_invalid_utf8(void **state)
 {
     struct kd_buf b;
@@ -184,6 +278,8 @@ int main(void)
         cmocka_unit_test(test_err_first_error_wins_and_where_nests),
         cmocka_unit_test(test_buf_json_escapes),
         cmocka_unit_test(test_buf_json_str_replaces_invalid_utf8),
+        cmocka_unit_test(test_buf_fixed_matches_printf),
+        cmocka_unit_test(test_hash64_fast_sees_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
