@@ -8,12 +8,19 @@ pkgs=(
   libsqlite3-dev sqlite3 libspatialite-dev libsqlite3-mod-spatialite
   libmicrohttpd-dev libjson-c-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev
   python3
+  # QGIS 3.22 as an OGC API - Features client in tests/integration/test_qgis.sh (offscreen;
+  # without recommends: about 165 MB to download, 646 MB on disk)
+  python3-qgis
 )
 missing=()
 for p in "${pkgs[@]}"; do
   st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$st" = installed ] || missing+=("$p")
 done
+# Node.js and npm run @redocly/cli (scripts/redocly.sh), which lints data/openapi.json. Checked
+# as commands, not packages: a Node.js from elsewhere (NodeSource's nodejs bundles npm and
+# conflicts with Debian's npm package) is used as it is.
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "kadastr: installing missing Debian packages: ${missing[*]}"
 sudo=""

@@ -16,7 +16,8 @@ struct kd_server_opts {
                                 http://ADDR:PORT */
     const char *cors;        /* allowed origins, comma-separated; NULL: any ("*") */
     const char *access_log;  /* a file to append to; NULL: stderr */
-    const char *data_dir;    /* message catalogues (data/i18n); NULL: the built-in path */
+    const char *data_dir;    /* i18n/ (message catalogues) and openapi.json (GET /api) are
+                                read from it; NULL: the built-in path (data/) */
     unsigned per_ip_limit;   /* connections per client address; 0: 256 */
     unsigned idle_timeout_s; /* 0: 30 */
 };
@@ -25,7 +26,8 @@ struct kd_server;
 
 /* Binds, listens and starts the pool. OUT srv (kd_server_free). Errors: KD_EINVAL
  * "serve.listen" (bad ADDR:PORT), KD_EIO "serve.bind" (port in use, no permission),
- * "serve.catalog", the store's errors (the database is opened once to check it). */
+ * "serve.catalog", "openapi.read"/"openapi.parse"/"openapi.version"/"openapi.shape" (the
+ * OpenAPI document), the store's errors (the database is opened once to check it). */
 enum kd_code kd_server_start(const struct kd_server_opts *o, struct kd_server **srv,
                              struct kd_err *err) KD_WUR;
 /* The port listened on (useful with port 0). */
@@ -33,8 +35,14 @@ unsigned kd_server_port(const struct kd_server *srv);
 /* The base URL in use. */
 const char *kd_server_base_url(const struct kd_server *srv);
 /* Workers switch to a freshly opened database at their next request (SIGHUP): a file
- * replaced atomically is picked up without downtime. Thread-safe. */
-void kd_server_reopen(struct kd_server *srv);
+ * replaced atomically is picked up without downtime. The shared index of live shapes
+ * (lookups) is built first, from the file now at the path, while the workers go on with the
+ * old one. An error (the index could not be built) leaves the workers switching all the
+ * same, with lookups answered through the store until the next reopen. Thread-safe. */
+enum kd_code kd_server_reopen(struct kd_server *srv, struct kd_err *err);
+/* What the shared index of live shapes holds (all zero when there is none). Thread-safe. */
+struct kd_shape_index_stats;
+void kd_server_shape_stats(struct kd_server *srv, struct kd_shape_index_stats *out);
 /* Stops accepting, lets requests in flight finish (at most grace_s seconds), stops the
  * pool and frees everything. Accepts NULL. */
 void kd_server_free(struct kd_server *srv, double grace_s);

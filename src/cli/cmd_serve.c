@@ -5,6 +5,7 @@
  * no worker is ever interrupted by one. */
 #include "cli_int.h"
 
+#include "kadastr/cadastre.h"
 #include "kadastr/server.h"
 
 #include <errno.h>
@@ -65,6 +66,7 @@ int kd_cli_serve(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     struct kd_server_opts o;
     struct kd_server *srv = NULL;
+    struct kd_shape_index_stats ss;
     const char *port_file = NULL, *threads = getenv("KADASTR_THREADS");
     const char *per_ip = getenv("KADASTR_PER_IP_LIMIT"), *idle = getenv("KADASTR_IDLE_TIMEOUT");
     struct kd_err err;
@@ -136,14 +138,28 @@ int kd_cli_serve(int argc, char **argv)
             return kd_cli_fail("serve", &err);
         }
     }
-    fprintf(stderr, "kadastr serve: %s on %s\n", o.db_path, kd_server_base_url(srv));
+    kd_server_shape_stats(srv, &ss);
+    fprintf(stderr,
+            "kadastr serve: %s on %s\n"
+            "kadastr serve: lookup index: %zu parcels, %zu zones, %zu restrictions, %.0f MB, "
+            "built in %.1f s\n",
+            o.db_path, kd_server_base_url(srv), ss.n_parcels, ss.n_zones, ss.n_restrictions,
+            (double)ss.bytes / 1048576.0, ss.build_s);
     for (;;) {
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            kd_server_reopen(srv);
-            fprintf(stderr, "kadastr serve: SIGHUP: workers reopen %s at their next request\n",
-                    o.db_path);
+            kd_err_init(&err);
+            if (kd_server_reopen(srv, &err))
+                fprintf(stderr,
+                        "kadastr serve: SIGHUP: the lookup index of %s could not be built "
+                        "(%s: %s%s%s); lookups go through the database until the next SIGHUP\n",
+                        o.db_path, err.key, err.where, err.where[0] ? ": " : "", err.msg);
+            kd_server_shape_stats(srv, &ss);
+            fprintf(stderr,
+                    "kadastr serve: SIGHUP: workers reopen %s at their next request "
+                    "(lookup index: %zu parcels)\n",
+                    o.db_path, ss.n_parcels);
             continue;
         }
         break;

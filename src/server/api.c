@@ -271,6 +271,8 @@ static enum kd_code area_at(void *ud, const struct kd_area *ar, struct kd_err *e
 static void lookup(struct req *r, struct worker *w, struct answer *a)
 {
     static const char *const allowed[] = {"lon", "lat", "x", "y", "crs", NULL};
+    /* the shared index when there is one; else the store's R*Tree and GEOS */
+    const struct kd_shape_index *idx = w->shapes ? w->shapes->idx : NULL;
     double x, y, lon = 0, lat = 0;
     struct kd_xform *xf = NULL;
     struct kd_hits h;
@@ -315,7 +317,10 @@ static void lookup(struct req *r, struct worker *w, struct answer *a)
     kd_xform_free(xf);
     kd_hits_init(&h);
     h.keep = KD_HITS_KEEP_GEOM;
-    rc = kd_lookup_point(w->st, w->g, NULL, x, y, &h, &err);
+    if (idx)
+        rc = kd_shape_index_parcels_at(idx, w->st, w->g, x, y, &h, &err);
+    else
+        rc = kd_lookup_point(w->st, w->g, NULL, x, y, &h, &err);
     if (rc == KD_ENOTFOUND) {
         rc = KD_OK; /* no parcel here: still the zones and restrictions */
         h.n = 0;
@@ -327,10 +332,17 @@ static void lookup(struct req *r, struct worker *w, struct answer *a)
     }
     kd_hits_fini(&h);
     /* the zones and restrictions at the point itself */
-    pt = GEOSGeom_createPointFromXY_r(kd_geo_geos(w->g), x, y);
-    {
+    if (idx) {
+        kd_buf_adds(&a->body, ",\"zones\":[");
+        rc = kd_shape_index_areas_at(idx, w->g, KD_LAYER_ZONES, x, y, &a->body, &err);
+        kd_buf_adds(&a->body, "],\"restrictions\":[");
+        if (!rc)
+            rc = kd_shape_index_areas_at(idx, w->g, KD_LAYER_RESTRICTIONS, x, y, &a->body, &err);
+        kd_buf_adds(&a->body, "]");
+    } else {
         double box[4] = {x, y, x, y};
-        struct areas_at q = {pt, w->g, &a->body, 0};
+        struct areas_at q = {NULL, w->g, &a->body, 0};
+        q.pt = pt = GEOSGeom_createPointFromXY_r(kd_geo_geos(w->g), x, y);
         kd_buf_adds(&a->body, ",\"zones\":[");
         rc = pt ? kd_store_areas_in_box(w->st, KD_LAYER_ZONES, box, area_at, &q, &err)
                 : kd_err_set(&err, KD_EGEO, "geos.point", "cannot make a point");

@@ -430,6 +430,10 @@ int kd_ogc_route(struct req *r, struct worker *w, struct answer *a)
             collections(r, w, a);
         return 1;
     }
+    if (strcmp(path, "/api") == 0) { /* the service-desc of the landing page (openapi.c) */
+        kd_openapi_answer(r, a);
+        return 1;
+    }
     if (strncmp(path, prefix, sizeof prefix - 1) != 0)
         return 0;
     rest = path + sizeof prefix - 1;

@@ -192,42 +192,71 @@ static int parse_bbox(const char *s, double out[4])
 
 /* Does the office CRS put northing first (EPSG:28412 and the other Gauss-Kruger CRSs)? Then
  * bbox-crs and crs in it mean northing, easting (Part 2 follows the CRS's axis order). */
-static int office_north_first(struct worker *w)
+/* Asks PROJ what the items routes need of the CRSs, once per worker: creating a CRS reads
+ * PROJ's database, tens of microseconds that a page of features should not pay. */
+static void area_of_use(PJ_CONTEXT *ctx, int srid, double aou[4])
+{
+    static const double world[4] = {-180, -90, 180, 90};
+    char code[32];
+    PJ *crs;
+
+    memcpy(aou, world, sizeof world);
+    kd_snprintf(code, sizeof code, "EPSG:%d", srid);
+    crs = proj_create(ctx, code);
+    if (!crs || !proj_get_area_of_use(ctx, crs, &aou[0], &aou[1], &aou[2], &aou[3], NULL) ||
+        aou[0] < -1000 || aou[0] > aou[2])
+        memcpy(aou, world, sizeof world); /* unknown, or across the antimeridian */
+    proj_destroy(crs);
+}
+
+static void crs_facts(struct worker *w)
 {
     PJ_CONTEXT *ctx = kd_geo_proj(w->g);
     char code[32];
     PJ *crs, *cs = NULL;
     const char *dir = NULL;
-    int north = 0;
 
+    if (w->crs_known)
+        return;
     kd_snprintf(code, sizeof code, "EPSG:%d", w->srid);
-    crs = proj_create(ctx, code); /* PROJ caches what it read from its database */
+    crs = proj_create(ctx, code);
     if (crs)
         cs = proj_crs_get_coordinate_system(ctx, crs);
+    w->office_north_first = 0;
     if (cs && proj_cs_get_axis_info(ctx, cs, 0, NULL, NULL, &dir, NULL, NULL, NULL, NULL) && dir)
-        north = strcmp(dir, "north") == 0 || strcmp(dir, "south") == 0;
+        w->office_north_first = strcmp(dir, "north") == 0 || strcmp(dir, "south") == 0;
     proj_destroy(cs);
     proj_destroy(crs);
-    return north;
+    area_of_use(ctx, w->srid, w->aou_office);
+    area_of_use(ctx, 3857, w->aou_3857);
+    {
+        struct kd_err e;
+        kd_err_init(&e);
+        if (kd_xform_box(w->from_4326, 0, w->aou_office, w->aou_office_xy, &e)) {
+            /* PROJ cannot map the whole area: every box goes through PROJ instead */
+            w->aou_office_xy[0] = w->aou_office_xy[1] = NAN;
+        }
+    }
+    w->crs_known = 1;
+}
+
+static int office_north_first(struct worker *w)
+{
+    crs_facts(w);
+    return w->office_north_first;
 }
 
 /* The area of use of a CRS, lon/lat W,S,E,N. */
 static void crs_area(struct worker *w, enum kd_ogc_crs c, double aou[4])
 {
     static const double world[4] = {-180, -90, 180, 90};
-    PJ_CONTEXT *ctx = kd_geo_proj(w->g);
-    char code[32];
-    PJ *crs;
 
-    memcpy(aou, world, sizeof world);
-    if (c == KD_OGC_CRS84)
-        return;
-    kd_snprintf(code, sizeof code, "EPSG:%d", c == KD_OGC_3857 ? 3857 : w->srid);
-    crs = proj_create(ctx, code);
-    if (!crs || !proj_get_area_of_use(ctx, crs, &aou[0], &aou[1], &aou[2], &aou[3], NULL) ||
-        aou[0] < -1000 || aou[0] > aou[2])
-        memcpy(aou, world, sizeof world); /* unknown, or across the antimeridian */
-    proj_destroy(crs);
+    crs_facts(w);
+    memcpy(aou,
+           c == KD_OGC_CRS84  ? world
+           : c == KD_OGC_3857 ? w->aou_3857
+                              : w->aou_office,
+           4 * sizeof *aou);
 }
 
 /* An EPSG:3857 box in lon/lat: the spherical Mercator inverted in closed form (it maps
@@ -834,8 +863,23 @@ static void heap_up(struct kept *h, size_t i)
     }
 }
 
+/* 1 (stop) at the first vertex strictly inside the box ud. */
+static int vertex_inside(void *ud, uint32_t polygon, uint32_t ring, const double *xy, uint32_t n)
+{
+    const double *b = ud;
+    uint32_t i;
+
+    (void)polygon, (void)ring;
+    for (i = 0; i < n; i++)
+        if (xy[2 * i] > b[0] && xy[2 * i] < b[2] && xy[2 * i + 1] > b[1] && xy[2 * i + 1] < b[3])
+            return 1;
+    return 0;
+}
+
 /* Does the row's geometry meet the box? Its exact box decides when it lies outside the
- * envelope (the index's boxes are rounded outwards) or inside the sure box; GEOS otherwise. */
+ * envelope (the index's boxes are rounded outwards) or inside the sure box; a vertex inside
+ * the sure box (comparisons only: exact) decides for most that cross its edge; GEOS for the
+ * rest. */
 static int meets(struct scan *s, struct kd_store_ogc_row *row, struct kd_err *err)
 {
     GEOSContextHandle_t gh = kd_geo_geos(s->g);
@@ -855,6 +899,8 @@ static int meets(struct scan *s, struct kd_store_ogc_row *row, struct kd_err *er
         return -1;
     if (!wkb)
         return 0;
+    if (s->sure && kd_wkb_polygon_rings(wkb, len, vertex_inside, (void *)s->sure) == 1)
+        return 1;
     if (!(geom = kd_geos_from_wkb(s->g, wkb, len, err)))
         return -1;
     t = GEOSPreparedIntersects_r(gh, s->area, geom);
@@ -952,8 +998,16 @@ static int box_page(struct req *r, struct worker *w, struct answer *a, struct qu
     struct kd_buf *out = wr->out;
     int rc = 0;
 
-    /* the box in lon/lat, to test it against its CRS's area of use */
-    if (q->bbox_crs == KD_OGC_CRS84) {
+    /* the box in lon/lat, to test it against its CRS's area of use (an office box against
+     * the office area of use mapped once into the office CRS: no PROJ per request) */
+    crs_facts(w);
+    if (q->bbox_crs == KD_OGC_OFFICE && !isnan(w->aou_office_xy[0])) {
+        const double *o = w->aou_office_xy;
+        if (q->bbox[0] <= o[2] && q->bbox[2] >= o[0] && q->bbox[1] <= o[3] && q->bbox[3] >= o[1])
+            memcpy(ll, w->aou_office, sizeof ll); /* inside: passes the test below */
+        else
+            ll[0] = ll[2] = 1000; /* outside */
+    } else if (q->bbox_crs == KD_OGC_CRS84) {
         memcpy(ll, q->bbox, sizeof ll);
     } else if (q->bbox_crs == KD_OGC_3857) {
         mercator_to_lonlat(q->bbox, ll);

@@ -23,10 +23,37 @@
 
 /* ---- workers ------------------------------------------------------------------------------ */
 
+static void shapes_release(struct kd_shapes *s)
+{
+    if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
+        kd_shape_index_free(s->idx);
+        free(s);
+    }
+}
+
+/* Reads the shape index of the database at path into a new counted holder (one reference,
+ * the caller's). A failed build gives a holder without an index (lookups then go through the
+ * store) and err says why; NULL only when out of memory. */
+static struct kd_shapes *shapes_build(const char *path, struct kd_err *err)
+{
+    struct kd_shapes *s = calloc(1, sizeof *s);
+    struct kd_store *st = NULL;
+
+    if (!s)
+        return NULL;
+    atomic_init(&s->refs, 1);
+    if (kd_store_open(path, KD_STORE_RO, &st, err) == KD_OK &&
+        kd_shape_index_build(st, &s->idx, err) != KD_OK)
+        s->idx = NULL; /* err says why */
+    kd_store_close(st);
+    return s;
+}
+
 static void worker_close(struct worker *w)
 {
     if (!w)
         return;
+    shapes_release(w->shapes);
     kd_xform_free(w->to_4326);
     kd_xform_free(w->from_4326);
     kd_geo_free(w->g);
@@ -58,6 +85,13 @@ static struct worker *worker_get(struct kd_server *srv, struct kd_err *err)
         pthread_setspecific(srv->worker_key, w);
     }
     worker_close(w);
+    /* the index and the generation it belongs to, taken together */
+    pthread_mutex_lock(&srv->shapes_mu);
+    gen = atomic_load(&srv->generation);
+    w->shapes = srv->shapes;
+    if (w->shapes)
+        atomic_fetch_add(&w->shapes->refs, 1);
+    pthread_mutex_unlock(&srv->shapes_mu);
     if (kd_store_open(srv->db_path, KD_STORE_RO, &w->st, err) || kd_geo_new(&w->g, err))
         goto fail;
     cfg = kd_store_config(w->st);
@@ -238,7 +272,7 @@ static enum MHD_Result send_answer(struct req *r, struct answer *a)
     }
     /* a strong validator of the exact bytes: If-None-Match gets 304 */
     kd_snprintf(etag, sizeof etag, "\"%016llx\"",
-                (unsigned long long)kd_hash64(0, a->body.data ? a->body.data : "", a->body.len));
+                (unsigned long long)kd_hash64_fast(a->body.data ? a->body.data : "", a->body.len));
     if (a->status == 200) {
         const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
         not_modified = inm && (strstr(inm, etag) || strcmp(inm, "*") == 0);
@@ -472,8 +506,12 @@ static enum MHD_Result answer_request(struct kd_server *srv, struct req *r, cons
         w = worker_get(srv, &err);
         if (!w)
             kd_answer_problem(r, &a, 503, "store.unavailable", NULL, NULL);
-        else
+        else if (kd_store_snapshot_begin(w->st, &err))
+            kd_answer_problem(r, &a, 503, "store.unavailable", NULL, NULL);
+        else {
             kd_api_route(r, w, &a);
+            kd_store_snapshot_end(w->st);
+        }
     }
     ret = send_answer(r, &a);
     kd_buf_fini(&a.body);
@@ -516,15 +554,55 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     return answer_request(srv, r, url, method, 0, 0);
 }
 
+/* Access-log helpers: copy n bytes; write v in decimal, at least width digits. */
+static char *put_str(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static char *put_uint(char *p, unsigned long v, int width)
+{
+    char tmp[24];
+    int n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v || n < width);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* One whole line to the access log. The stream is stderr (unbuffered) or a file opened for
+ * appending and line-buffered, so nothing written through stdio (errors) waits in a buffer
+ * to come out of order. */
+static void log_write(struct kd_server *srv, const char *line, size_t n)
+{
+    int fd = fileno(srv->log);
+
+    while (n > 0) {
+        ssize_t w = write(fd, line, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return; /* a full disk or a closed stderr loses log lines, never requests */
+        line += w;
+        n -= (size_t)w;
+    }
+}
+
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
     struct kd_server *srv = cls;
     struct req *r = *req_cls;
     struct timespec t1, now;
-    struct tm tm;
-    char when[40];
-    double ms;
+    /* the last second formatted, per pool thread */
+    static _Thread_local time_t when_sec = -1;
+    static _Thread_local char when[24];
+    long us;
 
     if (!r)
         return;
@@ -535,15 +613,42 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
-    kd_metrics_count(srv, r->raw_uri ? r->raw_uri : "", r->status, ms / 1e3);
-    /* one line per request; stdio locks the stream for the call */
-    fprintf(srv->log, "%s.%03ldZ %s %.*s %d %zu %.3fms id=%s%s\n", when, now.tv_nsec / 1000000,
-            r->method[0] ? r->method : "-", 2048, r->raw_uri ? r->raw_uri : "-",
-            r->status ? r->status : 0, r->bytes, ms, r->id,
-            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (closed)");
+    us = (t1.tv_sec - r->t0.tv_sec) * 1000000L + (t1.tv_nsec - r->t0.tv_nsec) / 1000;
+    kd_metrics_count(srv, r->raw_uri ? r->raw_uri : "", r->status, (double)us / 1e6);
+    /* one line per request, built here and written with one write(2) (O_APPEND keeps lines
+     * whole): no stdio lock between the pool threads, no printf on the hot path */
+    if (now.tv_sec != when_sec) {
+        struct tm tm;
+        gmtime_r(&now.tv_sec, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+        when_sec = now.tv_sec;
+    }
+    {
+        char line[2400], *p = line;
+        const char *uri = r->raw_uri ? r->raw_uri : "-";
+        size_t ulen = strlen(uri);
+        p = put_str(p, when, strlen(when));
+        *p++ = '.';
+        p = put_uint(p, (unsigned long)(now.tv_nsec / 1000000), 3);
+        p = put_str(p, "Z ", 2);
+        p = put_str(p, r->method[0] ? r->method : "-", r->method[0] ? strlen(r->method) : 1);
+        *p++ = ' ';
+        p = put_str(p, uri, ulen < 2048 ? ulen : 2048);
+        *p++ = ' ';
+        p = put_uint(p, (unsigned long)(r->status > 0 ? r->status : 0), 1);
+        *p++ = ' ';
+        p = put_uint(p, (unsigned long)r->bytes, 1);
+        *p++ = ' ';
+        p = put_uint(p, (unsigned long)(us > 0 ? us : 0) / 1000, 1);
+        *p++ = '.';
+        p = put_uint(p, (unsigned long)(us > 0 ? us : 0) % 1000, 3);
+        p = put_str(p, "ms id=", 6);
+        p = put_str(p, r->id, strlen(r->id));
+        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+            p = put_str(p, " (closed)", 9);
+        *p++ = '\n';
+        log_write(srv, line, (size_t)(p - line));
+    }
     *req_cls = NULL;
     req_free(srv, r, NULL);
 }
@@ -651,11 +756,19 @@ enum kd_code kd_server_start(const struct kd_server_opts *o, struct kd_server **
         free(srv);
         return kd_err_set(err, KD_ENOMEM, "serve.nomem", "cannot create thread keys");
     }
+    pthread_mutex_init(&srv->shapes_mu, NULL);
     /* the database must be readable now: a clear error beats 503s later */
     rc = kd_store_open(o->db_path, KD_STORE_RO, &st, err);
     kd_store_close(st);
     if (rc)
         goto fail;
+    /* the shared index of live shapes, before the first request */
+    srv->shapes = shapes_build(o->db_path, err);
+    if (!srv->shapes || !srv->shapes->idx) {
+        rc = srv->shapes ? err->code : kd_err_set(err, KD_ENOMEM, "serve.nomem", "out of memory");
+        kd_err_where(err, "the shape index of %s", o->db_path);
+        goto fail;
+    }
     kd_snprintf(dir, sizeof dir, "%s/i18n", o->data_dir ? o->data_dir : KD_DATA_DIR);
     rc = kd_catalog_load(dir, &srv->cat, err);
     if (rc) {
@@ -676,6 +789,13 @@ enum kd_code kd_server_start(const struct kd_server_opts *o, struct kd_server **
     rc = open_listener(o->listen ? o->listen : "127.0.0.1:8080", srv, err);
     if (rc)
         goto fail;
+    /* GET /api: read once, with the base URL now known, and kept immutable */
+    kd_snprintf(dir, sizeof dir, "%s/openapi.json", o->data_dir ? o->data_dir : KD_DATA_DIR);
+    rc = kd_openapi_load(dir, srv->base_url, &srv->openapi, &srv->openapi_len, err);
+    if (rc) {
+        kd_err_where(err, "OpenAPI document");
+        goto fail;
+    }
     if (!threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 2;
@@ -687,7 +807,7 @@ enum kd_code kd_server_start(const struct kd_server_opts *o, struct kd_server **
         /* room for an 8 KB request target with the most arguments it can hold (4,096, some
          * 48 bytes each in the library's pool) and its headers, so that the handler (not the
          * library, which would drop the request unanswered) sees every such URL */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024, MHD_OPTION_CONNECTION_TIMEOUT,
         o->idle_timeout_s ? o->idle_timeout_s : 30u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         o->per_ip_limit ? o->per_ip_limit : 256u, MHD_OPTION_CONNECTION_LIMIT, 4096u,
         MHD_OPTION_URI_LOG_CALLBACK, uri_logger, srv, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
@@ -713,9 +833,29 @@ const char *kd_server_base_url(const struct kd_server *srv)
     return srv->base_url;
 }
 
-void kd_server_reopen(struct kd_server *srv)
+enum kd_code kd_server_reopen(struct kd_server *srv, struct kd_err *err)
 {
+    struct kd_shapes *fresh = shapes_build(srv->db_path, err), *old;
+
+    /* the new index is built while the workers go on with the old one; then both switch */
+    pthread_mutex_lock(&srv->shapes_mu);
+    old = srv->shapes;
+    srv->shapes = fresh;
     atomic_fetch_add(&srv->generation, 1);
+    pthread_mutex_unlock(&srv->shapes_mu);
+    shapes_release(old);
+    if (!fresh)
+        return kd_err_set(err, KD_ENOMEM, "serve.nomem", "out of memory");
+    return fresh->idx ? KD_OK : err->code;
+}
+
+void kd_server_shape_stats(struct kd_server *srv, struct kd_shape_index_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&srv->shapes_mu);
+    if (srv->shapes && srv->shapes->idx)
+        kd_shape_index_stats(srv->shapes->idx, out);
+    pthread_mutex_unlock(&srv->shapes_mu);
 }
 
 void kd_server_free(struct kd_server *srv, double grace_s)
@@ -724,8 +864,14 @@ void kd_server_free(struct kd_server *srv, double grace_s)
         return;
     if (srv->d) {
         struct timespec t0, t;
-        /* stop accepting; requests in flight finish (at most grace_s) */
-        MHD_quiesce_daemon(srv->d);
+        /* stop accepting, and close the listening socket now: a client that connects
+         * during the grace is refused at once (a load balancer moves on), rather than
+         * left in the kernel's backlog unanswered. Requests in flight finish (at most
+         * grace_s). When quiescing fails the library keeps the socket and closes it when
+         * it stops. */
+        if (MHD_quiesce_daemon(srv->d) != MHD_INVALID_SOCKET && srv->listen_fd >= 0)
+            close(srv->listen_fd);
+        srv->listen_fd = -1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (;;) {
             double dt;
@@ -740,8 +886,11 @@ void kd_server_free(struct kd_server *srv, double grace_s)
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
     kd_catalog_free(srv->cat);
+    free(srv->openapi);
     if (srv->own_log)
         fclose(srv->log);
     pthread_key_delete(srv->worker_key);
+    shapes_release(srv->shapes);
+    pthread_mutex_destroy(&srv->shapes_mu);
     free(srv);
 }

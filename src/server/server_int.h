@@ -4,6 +4,7 @@
 #ifndef KADASTR_SERVER_INT_H
 #define KADASTR_SERVER_INT_H
 
+#include "kadastr/cadastre.h"
 #include "kadastr/geo.h"
 #include "kadastr/i18n.h"
 #include "kadastr/server.h"
@@ -21,6 +22,13 @@
          metrics, other */
 #define KD_METRIC_BUCKETS 8
 
+/* The shared index of live shapes of one opening of the database, counted: the server holds
+ * the current one, each worker the one of its generation; the last to let go frees it. */
+struct kd_shapes {
+    struct kd_shape_index *idx; /* NULL: the build failed; lookups go through the store */
+    atomic_int refs;
+};
+
 struct kd_server {
     struct MHD_Daemon *d;
     int listen_fd;
@@ -29,10 +37,14 @@ struct kd_server {
     char base_url[512];
     char cors[512];         /* "" = any origin */
     struct kd_catalog *cat; /* immutable after start */
+    char *openapi;          /* GET /api: the OpenAPI document's bytes, immutable after start */
+    size_t openapi_len;
     FILE *log;
     int own_log;
-    pthread_key_t worker_key; /* a pool thread's struct worker */
-    atomic_uint generation;   /* bumped by kd_server_reopen */
+    pthread_key_t worker_key;  /* a pool thread's struct worker */
+    atomic_uint generation;    /* bumped by kd_server_reopen */
+    pthread_mutex_t shapes_mu; /* guards shapes and the generation it goes with */
+    struct kd_shapes *shapes;  /* the current index (workers take a reference) */
     atomic_ulong next_request;
     atomic_int in_flight;
     struct kd_metrics {
@@ -55,7 +67,13 @@ struct worker {
     struct kd_xform *from_4326; /* lon/lat -> office CRS */
     int srid;
     enum kd_numfmt numfmt;
-    int64_t n_live; /* live parcels when this worker opened the database (/health) */
+    int64_t n_live;           /* live parcels when this worker opened the database (/health) */
+    struct kd_shapes *shapes; /* the index of its generation (a reference) */
+    /* what ogc_items.c asks PROJ once per worker (its database answers in tens of µs) */
+    int crs_known;
+    int office_north_first;            /* the office CRS lists northing first */
+    double aou_office[4], aou_3857[4]; /* areas of use, lon/lat W,S,E,N */
+    double aou_office_xy[4];           /* the office area of use in the office CRS */
 };
 
 /* The answer a route builds; server.c turns it into an HTTP response. */
@@ -85,6 +103,16 @@ struct req {
 
 /* api.c: answers GET/HEAD requests of the cadastre API and /health. */
 void kd_api_route(struct req *r, struct worker *w, struct answer *a);
+
+/* openapi.c: GET /api (docs/api.md). kd_openapi_load reads the OpenAPI 3.0 document at path,
+ * checks it (JSON; openapi 3.0.x; info.title, info.version; paths) and writes it out with
+ * servers[0].url set to base_url. OUT doc (free) and len. Errors: KD_EIO "openapi.read",
+ * "openapi.parse", "openapi.version", "openapi.shape" (where: path); KD_ENOMEM. */
+#define KD_OPENAPI_TYPE "application/vnd.oai.openapi+json;version=3.0"
+enum kd_code kd_openapi_load(const char *path, const char *base_url, char **doc, size_t *len,
+                             struct kd_err *err) KD_WUR;
+/* Answers GET /api from srv->openapi (f=json or no f; another f is 406). */
+void kd_openapi_answer(struct req *r, struct answer *a);
 
 /* metrics.c: counts a finished request; writes the Prometheus text of GET /metrics. */
 void kd_metrics_count(struct kd_server *srv, const char *path, int status, double seconds);

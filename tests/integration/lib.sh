@@ -37,3 +37,17 @@ done_testing() {
   echo "$checks checks, $failures failures"
   [ "$failures" -eq 0 ]
 }
+# start_server DB: kadastr serve DB on a free loopback port (2 threads, access log to
+# access.log) in the background; sets SERVER (its pid) and BASE (its URL). Exits the test
+# when no port comes.
+start_server() {
+  rm -f port
+  "$KADASTR" serve "$1" --listen 127.0.0.1:0 --threads 2 --port-file port --access-log access.log &
+  SERVER=$!
+  for _ in $(seq 1 250); do
+    [ -s port ] && break
+    sleep 0.02
+  done
+  [ -s port ] || { fail "the server wrote no port file"; kill -TERM "$SERVER"; exit 1; }
+  BASE="http://127.0.0.1:$(cat port)"
+}

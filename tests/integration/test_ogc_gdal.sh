@@ -13,14 +13,7 @@ sq() { sqlite3 -batch -noheader "$@"; }
 spatial() { sqlite3 -batch -noheader -cmd "SELECT load_extension('mod_spatialite');" "$@" | tail -n +2; }
 
 "$KADASTR" sample db --parcels 300 >/dev/null
-"$KADASTR" serve db --listen 127.0.0.1:0 --threads 2 --port-file port --access-log access.log &
-SERVER=$!
-for _ in $(seq 1 250); do
-  [ -s port ] && break
-  sleep 0.02
-done
-[ -s port ] || { fail "the server wrote no port file"; kill -TERM "$SERVER"; exit 1; }
-BASE="http://127.0.0.1:$(cat port)"
+start_server db
 export GDAL_HTTP_TIMEOUT=30
 
 # ---- the collections and their schema -------------------------------------------------------

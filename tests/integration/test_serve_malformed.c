@@ -100,7 +100,7 @@ static const struct mcase battery[] = {
     {"GET, two spaces, no target", {P("GET  HTTP/1.1\r\n" HOST "\r\n")}, {400, CLOSED}, F_CLOSE},
     {"absolute-form target", {P("GET http://kadastr.test/health" V11)}, {200, 400, 404}, 0},
     {"10 KB method", {PN("G", 10000), P(" /health" V11)}, {405, 400, 414, 431}, 0},
-    /* the per-connection memory (256 KB) holds a 70 KB request line: kadastr answers 405 */
+    /* the per-connection memory (128 KB) holds a 70 KB request line: kadastr answers 405 */
     {"70 KB method", {PN("G", 70000), P(" /health" V11)}, {405, 414, 431, 400, CLOSED}, 0},
     {"NUL in the request line", {P("GET /he\0alth" V11)}, {400, 404}, 0},
     {"CR without LF", {P("GET /health HTTP/1.1\r" HOST "\r\n")}, {400, CLOSED}, F_CLOSE},
@@ -139,7 +139,7 @@ static const struct mcase battery[] = {
      F_CLOSE},
     {"HTTP/1.1 without Host", {P("GET /health HTTP/1.1\r\n\r\n")}, {200, 400}, 0},
     /* -- headers -- */
-    /* fits the 256 KB per-connection memory: an unknown header is ignored */
+    /* fits the 128 KB per-connection memory: an unknown header is ignored */
     {"one 70 KB header",
      {P("GET /health HTTP/1.1\r\n" HOST "X-Big: "), PN("a", 70000), P("\r\n\r\n")},
      {200, 431, 414, 400, CLOSED},
