@@ -8,6 +8,7 @@
 #include "kadastr/core.h"
 
 #include <curl/curl.h>
+#include <json-c/json.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -359,6 +360,47 @@ static void test_serve_sighup_picks_up_a_replaced_file(void **state)
             usleep(20000);
     }
     assert_true(seen);
+    /* the lookup index was rebuilt from the new file too: a point inside a parcel of the new
+     * register finds that parcel (an index of the old file would give another or none) */
+    for (i = 0; i < 3; i++) {
+        char path[256], number[64], want[96];
+        json_object *doc, *fs, *f, *id, *ring;
+        double lon = 0, lat = 0;
+        size_t k, n;
+
+        kd_snprintf(path, sizeof path, "/collections/parcels/items?limit=1&offset=%d", 37 * i);
+        get(path, NULL, &r);
+        assert_int_equal(r.status, 200);
+        doc = json_tokener_parse(r.body.data);
+        assert_non_null(doc);
+        assert_true(json_object_object_get_ex(doc, "features", &fs));
+        f = json_object_array_get_idx(fs, 0);
+        assert_true(json_object_object_get_ex(f, "id", &id));
+        kd_strlcpy(number, json_object_get_string(id), sizeof number);
+        assert_true(json_object_object_get_ex(f, "geometry", &ring));
+        assert_true(json_object_object_get_ex(ring, "coordinates", &ring));
+        /* the first ring of the first polygon; its vertices' mean lies inside the sample's
+         * convex parcels */
+        ring = json_object_array_get_idx(json_object_array_get_idx(ring, 0), 0);
+        n = json_object_array_length(ring) - 1;
+        for (k = 0; k < n; k++) {
+            lon += json_object_get_double(
+                       json_object_array_get_idx(json_object_array_get_idx(ring, k), 0)) /
+                   (double)n;
+            lat += json_object_get_double(
+                       json_object_array_get_idx(json_object_array_get_idx(ring, k), 1)) /
+                   (double)n;
+        }
+        json_object_put(doc);
+        resp_fini(&r);
+        kd_snprintf(path, sizeof path, "/api/v1/lookup?lon=%.9f&lat=%.9f", lon, lat);
+        get(path, NULL, &r);
+        assert_int_equal(r.status, 200);
+        kd_snprintf(want, sizeof want, "\"id\":\"%s\"", number);
+        if (!strstr(r.body.data, want))
+            fail_msg("after SIGHUP, %s inside %s found: %.300s", path, number, r.body.data);
+        resp_fini(&r);
+    }
 }
 
 static void test_serve_sigterm_exits_zero(void **state)
