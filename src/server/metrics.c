@@ -31,8 +31,9 @@ static int route_of(const char *path)
             return 3;
         return 1;
     }
+    /* the OGC API: its landing page, conformance, the API definition and the collections */
     if ((n == 1 && path[0] == '/') || (n == 12 && strncmp(path, "/conformance", 12) == 0) ||
-        strncmp(path, "/collections", 12) == 0)
+        (n == 4 && strncmp(path, "/api", 4) == 0) || strncmp(path, "/collections", 12) == 0)
         return 5;
     return 7;
 }
