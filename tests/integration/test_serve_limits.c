@@ -287,11 +287,21 @@ static void test_limits_per_ip_cap(void **state)
     print_message("  after the 4 closed: served after %d refusals, %.3f s\n", i - 1,
                   harness_now_s() - t0);
     assert_true(served);
-    /* the whole cap is free again, and still enforced */
+    /* the whole cap is free again, and still enforced. The probe just closed may still be
+     * counted until the library has cleaned it up (slow under ThreadSanitizer): a refused
+     * connection is tried again, for up to 2 s */
     for (i = 0; i < PER_IP; i++) {
-        held[i] = harness_tcp_connect(srv.port);
-        assert_true(held[i] >= 0);
-        assert_int_equal(ask(held[i], REQ_HEALTH, 10.0, NULL), 200);
+        int tries, answered = 0;
+        for (tries = 0; tries < 100 && !answered; tries++) {
+            held[i] = harness_tcp_connect(srv.port);
+            assert_true(held[i] >= 0);
+            answered = ask(held[i], REQ_HEALTH, 10.0, NULL) == 200;
+            if (!answered) {
+                close(held[i]);
+                usleep(20000);
+            }
+        }
+        assert_true(answered);
     }
     extra = harness_tcp_connect(srv.port);
     assert_true(extra >= 0);
