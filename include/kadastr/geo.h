@@ -106,6 +106,31 @@ typedef int (*kd_wkb_ring_fn)(void *ud, uint32_t polygon, uint32_t ring, const d
                               uint32_t n);
 int kd_wkb_polygon_rings(const unsigned char *wkb, size_t len, kd_wkb_ring_fn fn, void *ud);
 
+/* A ring of a Polygon or MultiPolygon WKB, read in place (valid while the WKB is). */
+struct kd_wkb_ring {
+    const unsigned char *xy; /* n points: x,y pairs of doubles in the WKB's byte order */
+    uint32_t n;
+    int swap;         /* the doubles are not in the host's byte order */
+    uint32_t polygon; /* the polygon's index (0 for a Polygon) */
+    uint32_t ring;    /* the ring's index in its polygon: 0 the shell, then the holes */
+};
+/* Point i (< r->n) of a ring, decoded to host doubles. */
+void kd_wkb_ring_point(const struct kd_wkb_ring *r, uint32_t i, double *x, double *y);
+/* All n points of a ring into x[] and y[] (n doubles each). */
+void kd_wkb_ring_xy(const struct kd_wkb_ring *r, double *x, double *y);
+
+/* Writes a 2D Polygon or MultiPolygon WKB as an RFC 7946 geometry object into out:
+ * {"type":"Polygon","coordinates":[...]} or {"type":"MultiPolygon","coordinates":[[...]]},
+ * where fn writes each ring's coordinates array (its orientation, CRS and decimals are fn's)
+ * in order. One pass, in place; bytes after the geometry are not read. Errors: KD_EINVAL
+ * "wkb.type" (not a Polygon or MultiPolygon: nothing written), "wkb.malformed" (out may hold
+ * part of the geometry: the caller cuts it back), or what fn returns (it stops the walk). */
+typedef enum kd_code (*kd_wkb_geojson_ring_fn)(void *ud, const struct kd_wkb_ring *r,
+                                               struct kd_buf *out, struct kd_err *err);
+enum kd_code kd_wkb_geojson_geometry(const unsigned char *wkb, size_t len,
+                                     kd_wkb_geojson_ring_fn fn, void *ud, struct kd_buf *out,
+                                     struct kd_err *err) KD_WUR;
+
 /* ---- geodesic area ------------------------------------------------------------------------ */
 
 struct kd_geod;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Parcels as RFC 7946 GeoJSON: the shape lookups print and the server will answer. The
- * geometry is written straight from WKB (already transformed to lon/lat) with a fixed number
- * of decimals; rings are turned to the orientation RFC 7946 asks for (exterior
- * counter-clockwise) by the sign of their shoelace area. Strings go through
+ * geometry is written straight from WKB (already transformed to lon/lat), read in place by
+ * geo's kd_wkb_geojson_geometry, with a fixed number of decimals; rings are turned to the
+ * orientation RFC 7946 asks for (exterior counter-clockwise) by the sign of their shoelace
+ * area. Strings go through
  * kd_buf_add_json_str only. A failure leaves the caller's buffer as it was: its length on
  * entry is remembered and restored, so no half feature reaches an answer. */
 #include "cadastre_int.h"
@@ -12,77 +13,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct rd {
-    const unsigned char *p, *end;
-    int swap;
-};
-
-static int rd_u32(struct rd *r, uint32_t *v)
+/* One ring [[x,y],...], turned counter-clockwise when it is a shell and clockwise when a
+ * hole (ud: the decimals). */
+static enum kd_code write_ring(void *ud, const struct kd_wkb_ring *r, struct kd_buf *out,
+                               struct kd_err *err)
 {
-    unsigned char b[4];
-
-    if (r->end - r->p < 4)
-        return -1;
-    memcpy(b, r->p, 4);
-    r->p += 4;
-    *v = r->swap ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]
-                 : (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
-    return 0;
-}
-
-static double rd_f64_at(const struct rd *r, const unsigned char *p)
-{
-    unsigned char b[8];
-    double v;
-    int i;
-
-    if (r->swap)
-        for (i = 0; i < 8; i++)
-            b[i] = p[7 - i];
-    else
-        memcpy(b, p, 8);
-    memcpy(&v, b, 8);
-    return v;
-}
-
-static int rd_header(struct rd *r, uint32_t *type)
-{
-    if (r->p >= r->end || (r->p[0] != 0 && r->p[0] != 1))
-        return -1;
-    r->swap = r->p[0] == 0; /* 1: little endian, as we write it */
-    r->p++;
-    return rd_u32(r, type);
-}
-
-/* Writes one ring [[x,y],...] turned counter-clockwise (ccw != 0) or clockwise. */
-static int write_ring(struct rd *r, int ccw, int decimals, struct kd_buf *out)
-{
-    uint32_t n, i;
-    const unsigned char *pts;
-    double a = 0;
+    int decimals = *(const int *)ud;
+    uint32_t n = r->n, i;
+    double a = 0, x0, y0, x1, y1;
     int reverse;
 
-    if (rd_u32(r, &n) || (size_t)(r->end - r->p) / 16 < n)
-        return -1;
-    pts = r->p;
-    r->p += (size_t)n * 16;
-    for (i = 0; i + 1 < n; i++)
-        a += rd_f64_at(r, pts + 16 * (size_t)i) * rd_f64_at(r, pts + 16 * (size_t)(i + 1) + 8) -
-             rd_f64_at(r, pts + 16 * (size_t)(i + 1)) * rd_f64_at(r, pts + 16 * (size_t)i + 8);
-    reverse = ccw ? a < 0 : a > 0;
+    (void)err;
+    for (i = 0; i + 1 < n; i++) {
+        kd_wkb_ring_point(r, i, &x0, &y0);
+        kd_wkb_ring_point(r, i + 1, &x1, &y1);
+        a += x0 * y1 - x1 * y0;
+    }
+    reverse = r->ring == 0 ? a < 0 : a > 0;
     kd_buf_adds(out, "[");
     for (i = 0; i < n; i++) {
-        const unsigned char *q = pts + 16 * (size_t)(reverse ? n - 1 - i : i);
+        kd_wkb_ring_point(r, reverse ? n - 1 - i : i, &x0, &y0);
         if (i)
             kd_buf_adds(out, ",");
         kd_buf_adds(out, "[");
-        kd_buf_add_fixed(out, rd_f64_at(r, q), decimals);
+        kd_buf_add_fixed(out, x0, decimals);
         kd_buf_adds(out, ",");
-        kd_buf_add_fixed(out, rd_f64_at(r, q + 8), decimals);
+        kd_buf_add_fixed(out, y0, decimals);
         kd_buf_adds(out, "]");
     }
     kd_buf_adds(out, "]");
-    return 0;
+    return KD_OK;
 }
 
 /* Cuts out back to len bytes (what it held before a failed append). */
@@ -94,60 +54,15 @@ static void truncate_to(struct kd_buf *out, size_t len)
     }
 }
 
-static int write_polygon_rings(struct rd *r, int decimals, struct kd_buf *out)
-{
-    uint32_t n, i;
-
-    if (rd_u32(r, &n))
-        return -1;
-    kd_buf_adds(out, "[");
-    for (i = 0; i < n; i++) {
-        if (i)
-            kd_buf_adds(out, ",");
-        if (write_ring(r, i == 0, decimals, out))
-            return -1;
-    }
-    kd_buf_adds(out, "]");
-    return 0;
-}
-
 enum kd_code kd_lookup_json_geometry(const unsigned char *wkb, size_t len, int decimals,
                                      struct kd_buf *out, struct kd_err *err)
 {
-    struct rd r = {wkb, wkb + len, 0};
-    uint32_t type, n, i, sub;
     size_t mark = out->len;
+    enum kd_code rc = kd_wkb_geojson_geometry(wkb, len, write_ring, &decimals, out, err);
 
-    if (rd_header(&r, &type))
-        goto malformed;
-    if (type == 3) {
-        kd_buf_adds(out, "{\"type\":\"Polygon\",\"coordinates\":");
-        if (write_polygon_rings(&r, decimals, out))
-            goto malformed;
-    } else if (type == 6) {
-        kd_buf_adds(out, "{\"type\":\"MultiPolygon\",\"coordinates\":[");
-        if (rd_u32(&r, &n))
-            goto malformed;
-        for (i = 0; i < n; i++) {
-            if (rd_header(&r, &sub) || sub != 3)
-                goto malformed;
-            if (i)
-                kd_buf_adds(out, ",");
-            if (write_polygon_rings(&r, decimals, out))
-                goto malformed;
-        }
-        kd_buf_adds(out, "]");
-    } else {
-        kd_err_set(err, KD_EINVAL, "wkb.type",
-                   "a WKB geometry of type %u is not a 2D polygon or multipolygon", type);
-        return KD_EINVAL;
-    }
-    kd_buf_adds(out, "}");
-    return KD_OK;
-malformed:
-    truncate_to(out, mark);
-    kd_err_set(err, KD_EINVAL, "wkb.malformed", "malformed WKB geometry");
-    return KD_EINVAL;
+    if (rc)
+        truncate_to(out, mark);
+    return rc;
 }
 
 static void add_opt_str(struct kd_buf *b, const char *s)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A walker over ISO WKB that hands out each run of coordinates in place: transforms and
- * boxes then touch the bytes directly, with no geometry objects built in between. */
+/* The one reader of ISO WKB: a walker that hands out each run of coordinates in place, so
+ * transforms and boxes touch the bytes directly with no geometry objects built in between,
+ * and, on the same cursor, the rings of a (Multi)Polygon for GeoJSON writers. */
 #include "geo_int.h"
 
 #include <math.h>
@@ -36,19 +37,23 @@ static int host_is_le(void)
     return b == 1;
 }
 
+/* A geometry's byte order and type. */
+static int header(struct cursor *c, int *swap, uint32_t *type)
+{
+    if (c->end - c->p < 5 || c->p[0] > 1)
+        return -1;
+    *swap = (c->p[0] == 1) != host_is_le();
+    c->p++;
+    return rd_u32(c, *swap, type);
+}
+
 /* depth guards against hostile nesting of collections */
 static int walk(struct cursor *c, kd_wkb_coords_fn fn, void *ud, int depth, unsigned *type_out)
 {
     uint32_t type, n, i, k, dim;
     int swap;
 
-    if (depth > 8 || c->end - c->p < 5)
-        return -1;
-    swap = (c->p[0] == 1) != host_is_le();
-    if (c->p[0] > 1)
-        return -1;
-    c->p++;
-    if (rd_u32(c, swap, &type))
+    if (depth > 8 || header(c, &swap, &type))
         return -1;
     if (type_out)
         *type_out = type;
@@ -207,4 +212,88 @@ int kd_wkb_polygon_rings(const unsigned char *wkb, size_t len, kd_wkb_ring_fn fn
     rc = kd_wkb_walk((unsigned char *)(uintptr_t)wkb, len, ring_fn, &r);
     free(r.xy);
     return r.rc ? r.rc : rc;
+}
+
+void kd_wkb_ring_point(const struct kd_wkb_ring *r, uint32_t i, double *x, double *y)
+{
+    get_xy(r->xy + 16 * (size_t)i, r->swap, x, y);
+}
+
+void kd_wkb_ring_xy(const struct kd_wkb_ring *r, double *x, double *y)
+{
+    uint32_t i;
+
+    for (i = 0; i < r->n; i++)
+        get_xy(r->xy + 16 * (size_t)i, r->swap, &x[i], &y[i]);
+}
+
+static enum kd_code malformed(struct kd_err *err)
+{
+    return kd_err_set(err, KD_EINVAL, "wkb.malformed", "malformed WKB geometry");
+}
+
+/* The rings of the polygon at c (after its header) as a GeoJSON array of rings. */
+static enum kd_code polygon_geojson(struct cursor *c, int swap, uint32_t polygon,
+                                    kd_wkb_geojson_ring_fn fn, void *ud, struct kd_buf *out,
+                                    struct kd_err *err)
+{
+    struct kd_wkb_ring r;
+    uint32_t k, i;
+    enum kd_code rc;
+
+    if (rd_u32(c, swap, &k))
+        return malformed(err);
+    kd_buf_adds(out, "[");
+    for (i = 0; i < k; i++) {
+        if (i)
+            kd_buf_adds(out, ",");
+        if (rd_u32(c, swap, &r.n) || (size_t)(c->end - c->p) / 16 < r.n)
+            return malformed(err);
+        r.xy = c->p, r.swap = swap, r.polygon = polygon, r.ring = i;
+        c->p += (size_t)r.n * 16;
+        if ((rc = fn(ud, &r, out, err)))
+            return rc;
+    }
+    kd_buf_adds(out, "]");
+    return KD_OK;
+}
+
+enum kd_code kd_wkb_geojson_geometry(const unsigned char *wkb, size_t len,
+                                     kd_wkb_geojson_ring_fn fn, void *ud, struct kd_buf *out,
+                                     struct kd_err *err)
+{
+    struct cursor c;
+    uint32_t type, n, i, sub;
+    int swap;
+    enum kd_code rc;
+
+    if (!wkb)
+        return malformed(err);
+    /* read only: the cursor's bytes are never written here */
+    c.p = (unsigned char *)(uintptr_t)wkb, c.end = c.p + len;
+    if (header(&c, &swap, &type))
+        return malformed(err);
+    if (type == 3) {
+        kd_buf_adds(out, "{\"type\":\"Polygon\",\"coordinates\":");
+        if ((rc = polygon_geojson(&c, swap, 0, fn, ud, out, err)))
+            return rc;
+    } else if (type == 6) {
+        kd_buf_adds(out, "{\"type\":\"MultiPolygon\",\"coordinates\":[");
+        if (rd_u32(&c, swap, &n))
+            return malformed(err);
+        for (i = 0; i < n; i++) {
+            if (header(&c, &swap, &sub) || sub != 3)
+                return malformed(err);
+            if (i)
+                kd_buf_adds(out, ",");
+            if ((rc = polygon_geojson(&c, swap, i, fn, ud, out, err)))
+                return rc;
+        }
+        kd_buf_adds(out, "]");
+    } else {
+        return kd_err_set(err, KD_EINVAL, "wkb.type",
+                          "a WKB geometry of type %u is not a 2D polygon or multipolygon", type);
+    }
+    kd_buf_adds(out, "}");
+    return KD_OK;
 }

@@ -453,59 +453,17 @@ static char *put_fixed(char *p, double v, const struct writer *wr)
     return p;
 }
 
-/* A little-endian or big-endian WKB reader (ISO WKB from SpatiaLite's AsBinary). */
-struct rd {
-    const unsigned char *p, *end;
-    int swap;
-};
-
-static int rd_u32(struct rd *r, uint32_t *v)
+/* One ring, from the WKB in place (geo's reader): decoded, transformed, turned (exterior
+ * counter-clockwise, holes clockwise, as RFC 7946 asks) and written. */
+static enum kd_code write_ring(void *ud, const struct kd_wkb_ring *r, struct kd_buf *out,
+                               struct kd_err *err)
 {
-    const unsigned char *b = r->p;
-
-    if (r->end - r->p < 4)
-        return -1;
-    r->p += 4;
-    *v = r->swap ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]
-                 : (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
-    return 0;
-}
-
-static double rd_f64(const struct rd *r, const unsigned char *p)
-{
-    unsigned char b[8];
-    double v;
-    int i;
-
-    if (r->swap)
-        for (i = 0; i < 8; i++)
-            b[i] = p[7 - i];
-    else
-        memcpy(b, p, 8);
-    memcpy(&v, b, 8);
-    return v;
-}
-
-static int rd_header(struct rd *r, uint32_t *type)
-{
-    if (r->p >= r->end || (r->p[0] != 0 && r->p[0] != 1))
-        return -1;
-    r->swap = r->p[0] == 0;
-    r->p++;
-    return rd_u32(r, type);
-}
-
-/* One ring: read, transformed, turned (exterior counter-clockwise, holes clockwise, as RFC
- * 7946 asks) and written. */
-static enum kd_code write_ring(struct writer *wr, struct rd *r, int exterior, struct kd_err *err)
-{
-    uint32_t n, i;
+    struct writer *wr = ud;
+    uint32_t n = r->n, i;
     double area = 0, *x, *y;
     int reverse;
     char *p;
 
-    if (rd_u32(r, &n) || (size_t)(r->end - r->p) / 16 < n)
-        return kd_err_set(err, KD_EINVAL, "wkb.malformed", "malformed WKB geometry");
     if (n > wr->cap) {
         double *nx = realloc(wr->x, n * sizeof *nx), *ny;
         if (nx)
@@ -516,19 +474,15 @@ static enum kd_code write_ring(struct writer *wr, struct rd *r, int exterior, st
         wr->y = ny;
         wr->cap = n;
     }
-    for (i = 0; i < n; i++) {
-        wr->x[i] = rd_f64(r, r->p + 16 * (size_t)i);
-        wr->y[i] = rd_f64(r, r->p + 16 * (size_t)i + 8);
-    }
-    r->p += 16 * (size_t)n;
+    kd_wkb_ring_xy(r, wr->x, wr->y);
     if (wr->xf && n && kd_xform_points(wr->xf, 0, wr->x, wr->y, n, err))
         return err->code;
     x = wr->swap ? wr->y : wr->x;
     y = wr->swap ? wr->x : wr->y;
     for (i = 0; i + 1 < n; i++)
         area += x[i] * y[i + 1] - x[i + 1] * y[i];
-    reverse = exterior ? area < 0 : area > 0;
-    kd_buf_adds(wr->out, "[");
+    reverse = r->ring == 0 ? area < 0 : area > 0;
+    kd_buf_adds(out, "[");
     for (i = 0; i < n; i++) {
         uint32_t k = reverse ? n - 1 - i : i;
         char tmp[96];
@@ -540,27 +494,9 @@ static enum kd_code write_ring(struct writer *wr, struct rd *r, int exterior, st
         *p++ = ',';
         p = put_fixed(p, y[k], wr);
         *p++ = ']';
-        kd_buf_add(wr->out, tmp, (size_t)(p - tmp));
+        kd_buf_add(out, tmp, (size_t)(p - tmp));
     }
-    kd_buf_adds(wr->out, "]");
-    return KD_OK;
-}
-
-static enum kd_code write_polygon(struct writer *wr, struct rd *r, struct kd_err *err)
-{
-    uint32_t n, i;
-    enum kd_code rc;
-
-    if (rd_u32(r, &n))
-        return kd_err_set(err, KD_EINVAL, "wkb.malformed", "malformed WKB geometry");
-    kd_buf_adds(wr->out, "[");
-    for (i = 0; i < n; i++) {
-        if (i)
-            kd_buf_adds(wr->out, ",");
-        if ((rc = write_ring(wr, r, i == 0, err)))
-            return rc;
-    }
-    kd_buf_adds(wr->out, "]");
+    kd_buf_adds(out, "]");
     return KD_OK;
 }
 
@@ -568,39 +504,11 @@ static enum kd_code write_polygon(struct writer *wr, struct rd *r, struct kd_err
 static enum kd_code write_geometry(struct writer *wr, const unsigned char *wkb, size_t len,
                                    struct kd_err *err)
 {
-    struct rd r = {wkb, wkb + len, 0};
-    uint32_t type, n, i, sub;
-    enum kd_code rc;
-
     if (!wkb || !len) {
         kd_buf_adds(wr->out, "null");
         return KD_OK;
     }
-    if (rd_header(&r, &type))
-        return kd_err_set(err, KD_EINVAL, "wkb.malformed", "malformed WKB geometry");
-    if (type == 3) {
-        kd_buf_adds(wr->out, "{\"type\":\"Polygon\",\"coordinates\":");
-        if ((rc = write_polygon(wr, &r, err)))
-            return rc;
-    } else if (type == 6) {
-        kd_buf_adds(wr->out, "{\"type\":\"MultiPolygon\",\"coordinates\":[");
-        if (rd_u32(&r, &n))
-            return kd_err_set(err, KD_EINVAL, "wkb.malformed", "malformed WKB geometry");
-        for (i = 0; i < n; i++) {
-            if (rd_header(&r, &sub) || sub != 3)
-                return kd_err_set(err, KD_EINVAL, "wkb.malformed", "malformed WKB geometry");
-            if (i)
-                kd_buf_adds(wr->out, ",");
-            if ((rc = write_polygon(wr, &r, err)))
-                return rc;
-        }
-        kd_buf_adds(wr->out, "]");
-    } else {
-        return kd_err_set(err, KD_EINVAL, "wkb.type",
-                          "a WKB geometry of type %u is not a 2D polygon or multipolygon", type);
-    }
-    kd_buf_adds(wr->out, "}");
-    return KD_OK;
+    return kd_wkb_geojson_geometry(wkb, len, write_ring, wr, wr->out, err);
 }
 
 static void add_opt_str(struct kd_buf *b, const char *s)

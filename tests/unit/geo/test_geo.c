@@ -201,6 +201,76 @@ static void test_wkb_box_and_malformed(void **state)
     assert_string_equal(err.key, "wkb.malformed");
 }
 
+/* Writes each ring as "polygon.ring:n:x0,y0" (the first point decoded). */
+static enum kd_code ring_label(void *ud, const struct kd_wkb_ring *r, struct kd_buf *out,
+                               struct kd_err *err)
+{
+    double x = 0, y = 0;
+
+    (void)ud, (void)err;
+    if (r->n)
+        kd_wkb_ring_point(r, 0, &x, &y);
+    kd_buf_addf(out, "%u.%u:%u:%g,%g", r->polygon, r->ring, r->n, x, y);
+    return KD_OK;
+}
+
+static void put_u32(unsigned char *p, uint32_t v, int be)
+{
+    int i;
+
+    for (i = 0; i < 4; i++)
+        p[be ? 3 - i : i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_f64(unsigned char *p, double v, int be)
+{
+    unsigned char b[8];
+    int i;
+
+    memcpy(b, &v, 8); /* a little-endian host */
+    for (i = 0; i < 8; i++)
+        p[be ? 7 - i : i] = b[i];
+}
+
+/* A MultiPolygon of a little-endian polygon with a hole, an empty polygon and a big-endian
+ * one: rings in order with their indices, the empty polygon kept as [], each polygon read in
+ * its own byte order. */
+static void test_wkb_geojson_geometry_walks_rings_in_order(void **state)
+{
+    unsigned char wkb[256];
+    size_t k = 0;
+    int p, be;
+    struct kd_buf b;
+    struct kd_err err;
+
+    (void)state;
+    wkb[k++] = 1, put_u32(wkb + k, 6, 0), k += 4, put_u32(wkb + k, 3, 0), k += 4;
+    for (p = 0; p < 3; p++) {
+        be = p == 2;
+        wkb[k++] = be ? 0 : 1, put_u32(wkb + k, 3, be), k += 4;
+        put_u32(wkb + k, p == 0 ? 2 : p == 1 ? 0 : 1, be), k += 4;
+        if (p == 1)
+            continue;
+        put_u32(wkb + k, 1, be), k += 4, put_f64(wkb + k, p + 0.5, be), k += 8;
+        put_f64(wkb + k, -p - 1.0, be), k += 8;
+        if (p == 0)
+            put_u32(wkb + k, 0, be), k += 4;
+    }
+    kd_err_init(&err);
+    kd_buf_init(&b);
+    assert_int_equal(kd_wkb_geojson_geometry(wkb, k, ring_label, NULL, &b, &err), KD_OK);
+    assert_string_equal(b.data, "{\"type\":\"MultiPolygon\",\"coordinates\":[[0.0:1:0.5,-1,"
+                                "0.1:0:0,0],[],[2.0:1:2.5,-3]]}");
+    kd_buf_reset(&b);
+    assert_int_equal(kd_wkb_geojson_geometry(wkb, k - 1, ring_label, NULL, &b, &err), KD_EINVAL);
+    assert_string_equal(err.key, "wkb.malformed");
+    kd_err_init(&err);
+    put_u32(wkb + 1, 1003, 0);
+    assert_int_equal(kd_wkb_geojson_geometry(wkb, k, ring_label, NULL, &b, &err), KD_EINVAL);
+    assert_string_equal(err.key, "wkb.type");
+    kd_buf_fini(&b);
+}
+
 static void test_xform_box_between_utm_zones(void **state)
 {
     struct kd_xform *xf = NULL;
@@ -229,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_crs_check_office_refuses_geographic_and_feet),
         cmocka_unit_test(test_geod_area_matches_closed_form),
         cmocka_unit_test(test_wkb_box_and_malformed),
+        cmocka_unit_test(test_wkb_geojson_geometry_walks_rings_in_order),
         cmocka_unit_test(test_xform_box_between_utm_zones),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
