@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cadastre: answers about the register. Lookups by number, point, area, neighbours and history;
  * an in-memory index of the live parcels for the hot path (many points, many boxes); GeoJSON
- * of a parcel as lookups and the server show it; open-data export through GDAL.
+ * of a parcel as lookups and the server show it; batches of points (lookup --points);
+ * open-data export through GDAL.
  * Geometry is in the office CRS unless a name says otherwise. Every handle here belongs to the
  * thread whose struct kd_geo made it: the HTTP server builds one index per worker. */
 #ifndef KADASTR_CADASTRE_H
@@ -181,6 +182,20 @@ enum kd_code kd_lookup_area_of_use(struct kd_geo *g, int srid, double aou[4],
 enum kd_code kd_lookup_box_polygon(struct kd_geo *g, struct kd_xform *xf, const double box[4],
                                    GEOSGeometry **area, double env[4], struct kd_err *err) KD_WUR;
 
+/* Parcels intersecting the rectangle box (W,S,E,N in the CRS in_srid), exactly, boundary
+ * contact included (docs/cli.md, "Boxes"). to_office takes in_srid to the office CRS (NULL
+ * when in_srid is the office CRS). The box is first clipped to the office CRS's area of use,
+ * carried into in_srid with its edges densified (lon/lat input is clipped as it is), so that
+ * any finite box works; then it becomes a polygon (kd_lookup_box_polygon) asked of
+ * kd_lookup_area. OUT outside: 1 when nothing of the box is left after the clip (out is then
+ * empty), else 0. out as kd_lookup_area (it keeps records when out->keep asks).
+ * Errors: KD_EINVAL "lookup.box" (empty, inverted or not finite); KD_EGEO "crs.area_of_use";
+ * those of taking the area of use into in_srid (not for the office CRS itself: a box in it is
+ * then used unclipped), of kd_lookup_box_polygon and of kd_lookup_area. */
+enum kd_code kd_lookup_box(struct kd_store *st, struct kd_geo *g, const char *as_of, int in_srid,
+                           struct kd_xform *to_office, const double box[4], struct kd_hits *out,
+                           int *outside, struct kd_err *err) KD_WUR;
+
 /* ---- GeoJSON (lookup_json.c) --------------------------------------------------------------- */
 
 /* What a parcel feature carries beyond the parcel itself. */
@@ -210,6 +225,54 @@ enum kd_code kd_lookup_json_feature(struct kd_store *st, const struct kd_lookup_
  * out is unchanged. Errors: KD_EINVAL "wkb.malformed", "wkb.type". */
 enum kd_code kd_lookup_json_geometry(const unsigned char *wkb, size_t len, int decimals,
                                      struct kd_buf *out, struct kd_err *err) KD_WUR;
+
+/* ---- a batch of points (points.c) --------------------------------------------------------- */
+
+/* `kadastr lookup --points` (docs/cli.md): one x,y per input line, exactly one answer line per
+ * input line, in order, answered through the in-memory index. CSV answers: `x,y,numbers`
+ * (the input's x,y as given, numbers joined by ';', empty when no parcel), `x,y,,error` for a
+ * line that is not x,y or cannot be transformed, a first line with a comma and no digit
+ * echoed as a header; with json, one JSON object a line. One batch belongs to one thread. */
+struct kd_points;
+
+struct kd_points_opts {
+    int json;                   /* JSON lines instead of CSV */
+    struct kd_xform *to_office; /* the input's CRS -> the office CRS; NULL when the same */
+    /* Where the answers go: called with each block of answer lines, in order (len may be 0;
+     * data is never NULL). flush: the block must reach its reader now (before a read that
+     * may block, before an error stops the batch, at the end). Returns 0, or nonzero to stop
+     * the batch. */
+    int (*write)(void *ud, const char *data, size_t len, int flush);
+    void *write_ud;
+};
+
+struct kd_points_stats {
+    long n_lines;   /* input lines, each answered (a header included) */
+    long n_bad;     /* lines answered with an error (not x,y, not transformable, too long) */
+    double seconds; /* wall time of kd_points_run (reading, answering, writing) */
+};
+
+/* Opens the input at path ("-": standard input, which is not closed) and refuses what
+ * cannot be a file of lines (missing, unreadable, a directory) with the system's reason,
+ * before the caller builds an index for nothing. OUT pts, freed by kd_points_close.
+ * Errors: KD_EIO "lookup.points_open" (where: path; a hint); KD_ENOMEM "lookup.nomem". */
+enum kd_code kd_points_open(const char *path, struct kd_points **pts, struct kd_err *err) KD_WUR;
+void kd_points_close(struct kd_points *pts);
+/* Reads every line of pts and hands its answer to o->write; input lines are read with
+ * read(2) into a 1 MiB buffer (a longer line is answered "line too long") and answers handed
+ * on in blocks of about 64 KB. Allocates nothing per point once its buffers have grown. A
+ * line that cannot be answered is not an error (it is answered so, and counted in n_bad).
+ * OUT stats (may be NULL). Errors, after every answer so far has been handed on: those of
+ * kd_parcel_index_point, KD_EIO "lookup.points_read" (where: "NAME: line N", the line not
+ * read); KD_EIO "lookup.points_write" when o->write refused (where: "NAME: line N", the last
+ * line read); KD_ENOMEM "lookup.nomem" (answers waiting are dropped). */
+enum kd_code kd_points_run(struct kd_points *pts, struct kd_parcel_index *idx,
+                           const struct kd_points_opts *o, struct kd_points_stats *stats,
+                           struct kd_err *err) KD_WUR;
+/* Parses s as n numbers separated by commas (spaces and tabs allowed after each) filling the
+ * whole string: the x,y of a --points line, a --point or --bbox argument. OUT v[0..n-1], finite.
+ * Returns 0, or -1 when s is anything else (v then undefined). */
+int kd_points_parse_numbers(const char *s, double *v, int n);
 
 /* ---- open-data export (export.c) ----------------------------------------------------------- */
 

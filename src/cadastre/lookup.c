@@ -451,3 +451,70 @@ enum kd_code kd_lookup_box_polygon(struct kd_geo *g, struct kd_xform *xf, const 
         memcpy(env, e, sizeof e);
     return KD_OK;
 }
+
+/* Clips box (in the CRS in_srid) to the office CRS's area of use, carried into in_srid (the
+ * office CRS's own included: a huge box becomes one GEOS and PROJ can work with). OUT
+ * *left: whether anything is left. */
+static enum kd_code clip_box(struct kd_geo *g, const struct kd_store_config *cfg, int in_srid,
+                             double box[4], int *left, struct kd_err *err)
+{
+    double aou[4], a[4];
+    struct kd_xform *xf = NULL;
+    struct kd_err e2;
+    int ok;
+
+    if (kd_lookup_area_of_use(g, cfg->srid, aou, err))
+        return err->code;
+    if (in_srid == 4326) {
+        memcpy(a, aou, sizeof a);
+    } else {
+        /* the area of use in the input CRS, its edges densified */
+        kd_err_init(&e2);
+        ok = kd_xform_epsg(g, 4326, in_srid, cfg->area, &xf, &e2) == KD_OK &&
+             kd_xform_box(xf, 0, aou, a, &e2) == KD_OK;
+        kd_xform_free(xf);
+        if (!ok && in_srid == cfg->srid) {
+            *left = 1; /* the office CRS: no transformation follows, so none can fail */
+            return KD_OK;
+        }
+        if (!ok) {
+            if (!err->code)
+                *err = e2;
+            return err->code;
+        }
+    }
+    box[0] = fmax(box[0], a[0]), box[1] = fmax(box[1], a[1]);
+    box[2] = fmin(box[2], a[2]), box[3] = fmin(box[3], a[3]);
+    *left = box[0] < box[2] && box[1] < box[3];
+    return KD_OK;
+}
+
+enum kd_code kd_lookup_box(struct kd_store *st, struct kd_geo *g, const char *as_of, int in_srid,
+                           struct kd_xform *to_office, const double box[4], struct kd_hits *out,
+                           int *outside, struct kd_err *err)
+{
+    GEOSGeometry *area = NULL;
+    double b[4];
+    int left = 0;
+    enum kd_code rc;
+
+    /* the clip's fmax/fmin would take a NaN edge for the area of use's */
+    if (!isfinite(box[0]) || !isfinite(box[1]) || !isfinite(box[2]) || !isfinite(box[3]) ||
+        !(box[0] < box[2]) || !(box[1] < box[3]))
+        return kd_lookup_box_polygon(g, NULL, box, &area, NULL, err); /* its error */
+    memcpy(b, box, sizeof b);
+    if (clip_box(g, kd_store_config(st), in_srid, b, &left, err))
+        return err->code;
+    if (!left) {
+        kd_hits_reset(out);
+        *outside = 1;
+        return KD_OK;
+    }
+    if (kd_lookup_box_polygon(g, to_office, b, &area, NULL, err))
+        return err->code;
+    rc = kd_lookup_area(st, g, as_of, area, out, err);
+    GEOSGeom_destroy_r(kd_geo_geos(g), area);
+    if (!rc)
+        *outside = 0;
+    return rc;
+}

@@ -1,29 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* kadastr lookup: find parcels by number, point, box; neighbours; history; and a batch of
- * points (--points) through the in-memory index. Coordinates come in lon/lat unless --crs
- * says otherwise and are taken to the office CRS once; answers print as a table or, with
- * --json, as GeoJSON (JSON lines for --points). A --json answer is built whole in memory and
+ * points (--points). Parses the options, asks the cadastre library and prints: coordinates
+ * come in lon/lat unless --crs says otherwise and are taken to the office CRS once; answers
+ * print as a table or, with --json, as GeoJSON. A --json answer is built whole in memory and
  * printed only when complete, so an error never leaves half a document on stdout. The batch
- * path reads its input with read(2) into one buffer, parses each line in place and writes
- * through one growing buffer, flushed before every blocking read (and before a failure
- * stops it), so that it neither allocates per point nor stalls a program that feeds it line
- * by line. */
+ * (read, answer, write: src/cadastre/points.c) writes its JSON or CSV lines to stdout. */
 #include "cli_int.h"
 
 #include "kadastr/cadastre.h"
 #include "kadastr/geo.h"
 #include "kadastr/store.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #define CMD "lookup"
 
@@ -76,31 +67,6 @@ struct ctx {
     struct kd_buf out;
     struct kd_err err;
 };
-
-/* Parses n comma-separated numbers filling the whole string. */
-static int parse_numbers(const char *s, double *v, int n)
-{
-    const char *p = s;
-    char *end;
-    int i;
-
-    for (i = 0; i < n; i++) {
-        errno = 0;
-        v[i] = strtod(p, &end);
-        if (end == p || errno == ERANGE || !isfinite(v[i]))
-            return -1;
-        while (*end == ' ' || *end == '\t')
-            end++;
-        if (i < n - 1) {
-            if (*end != ',')
-                return -1;
-            p = end + 1;
-        } else if (*end) {
-            return -1;
-        }
-    }
-    return 0;
-}
 
 static void flush_out(struct ctx *c)
 {
@@ -322,7 +288,7 @@ static int by_point(struct ctx *c)
     double xy[2], x, y;
     int status;
 
-    if (parse_numbers(c->o.arg, xy, 2))
+    if (kd_points_parse_numbers(c->o.arg, xy, 2))
         return kd_cli_usage(CMD, "--point '%s' is not X,Y", c->o.arg);
     x = xy[0], y = xy[1];
     if (c->to_office && kd_xform_points(c->to_office, 0, &x, &y, 1, &c->err)) {
@@ -352,65 +318,27 @@ static int by_point(struct ctx *c)
     return status;
 }
 
-/* Clips box (in the input CRS) to the office CRS's area of use, carried into the input CRS
- * (the office CRS's own included: a huge box becomes one GEOS and PROJ can work with).
- * Returns -1 when nothing is left, -2 on error (c->err set). */
-static int clip_box(struct ctx *c, double box[4])
-{
-    double aou[4], a[4];
-    struct kd_xform *xf = NULL;
-    struct kd_err e2;
-    int ok;
-
-    if (kd_lookup_area_of_use(c->g, c->cfg->srid, aou, &c->err))
-        return -2;
-    if (c->in_srid == 4326) {
-        memcpy(a, aou, sizeof a);
-    } else {
-        /* the area of use in the input CRS, its edges densified */
-        kd_err_init(&e2);
-        ok = kd_xform_epsg(c->g, 4326, c->in_srid, c->cfg->area, &xf, &e2) == KD_OK &&
-             kd_xform_box(xf, 0, aou, a, &e2) == KD_OK;
-        kd_xform_free(xf);
-        if (!ok && c->in_srid == c->cfg->srid)
-            return 0; /* the office CRS: no transformation follows, so none can fail */
-        if (!ok) {
-            c->err = e2;
-            return -2;
-        }
-    }
-    box[0] = fmax(box[0], a[0]), box[1] = fmax(box[1], a[1]);
-    box[2] = fmin(box[2], a[2]), box[3] = fmin(box[3], a[3]);
-    return box[0] < box[2] && box[1] < box[3] ? 0 : -1;
-}
-
 static int by_bbox(struct ctx *c)
 {
     struct kd_hits h;
-    GEOSGeometry *area = NULL;
     double box[4];
-    int status, k;
+    int status, outside = 0;
 
-    if (parse_numbers(c->o.arg, box, 4))
+    if (kd_points_parse_numbers(c->o.arg, box, 4))
         return kd_cli_usage(CMD, "--bbox '%s' is not MINX,MINY,MAXX,MAXY", c->o.arg);
     if (!(box[0] < box[2]) || !(box[1] < box[3]))
         return kd_cli_usage(CMD, "--bbox '%s' is empty: it needs MINX < MAXX and MINY < MAXY",
                             c->o.arg);
-    k = clip_box(c, box);
-    if (k == -2)
-        return kd_cli_fail(CMD, &c->err);
-    if (k == -1) {
+    kd_hits_init(&h);
+    h.keep = keep_for(c);
+    if (kd_lookup_box(c->st, c->g, c->as_of_p, c->in_srid, c->to_office, box, &h, &outside,
+                      &c->err)) {
+        status = kd_cli_fail(CMD, &c->err);
+    } else if (outside) {
         kd_err_set(&c->err, KD_ENOTFOUND, "lookup.box_outside",
                    "the box %s (EPSG:%d) lies outside the office CRS's area of use", c->o.arg,
                    c->in_srid);
         kd_err_hint(&c->err, "coordinates are lon,lat unless --crs says otherwise");
-        return kd_cli_fail(CMD, &c->err);
-    }
-    if (kd_lookup_box_polygon(c->g, c->to_office, box, &area, NULL, &c->err))
-        return kd_cli_fail(CMD, &c->err);
-    kd_hits_init(&h);
-    h.keep = keep_for(c);
-    if (kd_lookup_area(c->st, c->g, c->as_of_p, area, &h, &c->err)) {
         status = kd_cli_fail(CMD, &c->err);
     } else if (h.n == 0) {
         kd_err_set(&c->err, KD_ENOTFOUND, "lookup.no_parcel",
@@ -420,7 +348,6 @@ static int by_bbox(struct ctx *c)
     } else {
         status = print_hits(c, &h, M_BBOX);
     }
-    GEOSGeom_destroy_r(kd_geo_geos(c->g), area);
     kd_hits_fini(&h);
     return status;
 }
@@ -525,354 +452,29 @@ out:
 
 /* ---- --points ----------------------------------------------------------------------------- */
 
-#define READ_CAP (1u << 20)
-/* JSON answers echo at most this much of a failed line, and of a header */
-#define ECHO_MAX_INPUT 200
-#define ECHO_MAX_HEADER 100
-
-struct reader {
-    int fd;
-    char *buf; /* READ_CAP + 1 bytes: a line can always be NUL-terminated in place */
-    size_t start, end;
-    int eof, skipping; /* skipping: the rest of a line longer than READ_CAP */
-};
-
-/* errno's text without strerror (banned: it may share a static buffer between threads). */
-static const char *errno_text(int e, char *buf, size_t size)
+/* The batch's sink: stdout (fully buffered, 64 KB), flushed when the batch says so. Write
+ * errors are not reported (as for every other answer of this command). */
+static int write_stdout(void *ud, const char *data, size_t len, int flush)
 {
-    if (strerror_r(e, buf, size) != 0)
-        kd_snprintf(buf, size, "error %d", e);
-    return buf;
-}
-
-/* Is s (n bytes) a JSON number? Echoing the input is only right when it is. */
-static int is_json_number(const char *s, size_t n)
-{
-    size_t i = 0;
-
-    if (i < n && s[i] == '-')
-        i++;
-    if (i >= n || s[i] < '0' || s[i] > '9')
-        return 0;
-    if (s[i] == '0')
-        i++;
-    else
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    if (i < n && s[i] == '.') {
-        i++;
-        if (i >= n || s[i] < '0' || s[i] > '9')
-            return 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i >= n || s[i] < '0' || s[i] > '9')
-            return 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    }
-    return i == n;
-}
-
-/* The next line (without its end) in line and len; 0 at the end of input, -1 on a read
- * error (errno set). Before blocking in read(2), flushes what is waiting for the output. */
-static int next_line(struct reader *r, struct ctx *c, char **line, size_t *len, int *too_long)
-{
-    for (;;) {
-        char *nl = r->end > r->start ? memchr(r->buf + r->start, '\n', r->end - r->start) : NULL;
-        ssize_t got;
-        if (nl) {
-            size_t n = (size_t)(nl - (r->buf + r->start));
-            *line = r->buf + r->start;
-            r->start += n + 1;
-            if (r->skipping) {
-                r->skipping = 0;
-                continue;
-            }
-            *len = n;
-            *too_long = 0;
-            return 1;
-        }
-        if (r->eof) {
-            if (r->end > r->start && !r->skipping) {
-                *line = r->buf + r->start;
-                *len = r->end - r->start;
-                *too_long = 0;
-                r->start = r->end;
-                return 1;
-            }
-            return 0;
-        }
-        if (r->start > 0) {
-            memmove(r->buf, r->buf + r->start, r->end - r->start);
-            r->end -= r->start;
-            r->start = 0;
-        }
-        if (r->end == READ_CAP) {
-            /* a line longer than the buffer: answer it once, as malformed, and skip it */
-            r->start = r->end = 0;
-            if (!r->skipping) {
-                r->skipping = 1;
-                *line = r->buf;
-                *len = 0;
-                *too_long = 1;
-                return 1;
-            }
-            continue;
-        }
-        flush_out(c);
+    (void)ud;
+    if (len)
+        fwrite(data, 1, len, stdout);
+    if (flush)
         fflush(stdout);
-        got = read(r->fd, r->buf + r->end, READ_CAP - r->end);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return -1;
-        if (got == 0)
-            r->eof = 1;
-        r->end += (size_t)got;
-    }
-}
-
-/* Must s (n bytes) be quoted as a CSV field (RFC 4180)? */
-static int csv_needs_quotes(const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
-            return 1;
     return 0;
-}
-
-/* Appends s with its quotes doubled (the inside of a quoted CSV field). */
-static void csv_add_quoted(struct kd_buf *b, const char *s, size_t n)
-{
-    const char *q;
-
-    while ((q = memchr(s, '"', n)) != NULL) {
-        kd_buf_add(b, s, (size_t)(q - s) + 1);
-        kd_buf_add(b, "\"", 1);
-        n -= (size_t)(q - s) + 1;
-        s = q + 1;
-    }
-    kd_buf_add(b, s, n);
-}
-
-/* Appends s as a CSV field, quoted when it must be. */
-static void csv_field(struct kd_buf *b, const char *s, size_t n)
-{
-    if (!csv_needs_quotes(s, n)) {
-        kd_buf_add(b, s, n);
-        return;
-    }
-    kd_buf_add(b, "\"", 1);
-    csv_add_quoted(b, s, n);
-    kd_buf_add(b, "\"", 1);
-}
-
-static void json_number_or_text(struct kd_buf *b, const char *s, size_t n, double v)
-{
-    char tmp[64];
-    size_t a = 0, z = n;
-
-    while (a < z && (s[a] == ' ' || s[a] == '\t'))
-        a++;
-    while (z > a && (s[z - 1] == ' ' || s[z - 1] == '\t'))
-        z--;
-    if (is_json_number(s + a, z - a)) {
-        kd_buf_add(b, s + a, z - a);
-        return;
-    }
-    /* "+5", ".5", "1." are numbers to strtod but not to JSON: the shortest exact form */
-    kd_snprintf(tmp, sizeof tmp, "%.15g", v);
-    if (strtod(tmp, NULL) != v)
-        kd_snprintf(tmp, sizeof tmp, "%.17g", v);
-    kd_buf_adds(b, tmp);
-}
-
-/* The length of the longest prefix of s (n bytes) of at most max bytes that does not end
- * inside a UTF-8 character: a cut there would leave a broken character (which the JSON
- * writer would show as U+FFFD). Invalid input is cut at most 3 bytes short. */
-static size_t utf8_prefix(const char *s, size_t n, size_t max)
-{
-    size_t k = max;
-
-    if (n <= max)
-        return n;
-    /* s[k] is the first byte left out: while it continues a character, leave that one out */
-    while (k > 0 && max - k < 3 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    return k;
-}
-
-/* Appends the first bytes of s (n bytes, may hold anything) as a JSON string, cut at a
- * character boundary at most max bytes in. */
-static void json_text_prefix(struct kd_buf *b, const char *s, size_t n, size_t max)
-{
-    char text[ECHO_MAX_INPUT + 1];
-    size_t k = utf8_prefix(s, n, max < ECHO_MAX_INPUT ? max : ECHO_MAX_INPUT);
-
-    memcpy(text, s, k);
-    text[k] = '\0'; /* a NUL inside cuts it shorter: JSON strings hold no NUL from us */
-    kd_buf_add_json_str(b, text);
-}
-
-static void answer_error(struct ctx *c, const char *line, size_t len, const char *why)
-{
-    const char *comma = memchr(line, ',', len);
-    size_t nx = comma ? (size_t)(comma - line) : len;
-
-    if (c->o.json) {
-        kd_buf_adds(&c->out, "{\"x\":null,\"y\":null,\"input\":");
-        json_text_prefix(&c->out, line, len, ECHO_MAX_INPUT);
-        kd_buf_adds(&c->out, ",\"error\":");
-        kd_buf_add_json_str(&c->out, why);
-        kd_buf_adds(&c->out, "}\n");
-        return;
-    }
-    csv_field(&c->out, line, nx);
-    kd_buf_add(&c->out, ",", 1);
-    if (comma)
-        csv_field(&c->out, comma + 1, len - nx - 1);
-    kd_buf_adds(&c->out, ",,");
-    csv_field(&c->out, why, strlen(why));
-    kd_buf_add(&c->out, "\n", 1);
-}
-
-static void answer_hits(struct ctx *c, const char *line, size_t len, double x, double y,
-                        const struct kd_hits *h)
-{
-    const char *comma = memchr(line, ',', len);
-    size_t nx = (size_t)(comma - line), i;
-    int boundary = 0, quote = 0;
-
-    if (c->o.json) {
-        kd_buf_adds(&c->out, "{\"x\":");
-        json_number_or_text(&c->out, line, nx, x);
-        kd_buf_adds(&c->out, ",\"y\":");
-        json_number_or_text(&c->out, comma + 1, len - nx - 1, y);
-        kd_buf_adds(&c->out, ",\"parcels\":[");
-        for (i = 0; i < h->n; i++) {
-            if (i)
-                kd_buf_add(&c->out, ",", 1);
-            kd_buf_add_json_str(&c->out, h->v[i].number);
-            boundary |= h->v[i].on_boundary;
-        }
-        kd_buf_adds(&c->out, boundary ? "],\"on_boundary\":true}\n" : "],\"on_boundary\":false}\n");
-        return;
-    }
-    /* the input's x,y as given (it parsed as two numbers: no quote or comma inside), then
-     * every number joined by ';' as one CSV field, straight into the output (no length
-     * limit: a point where many parcels meet loses none) */
-    kd_buf_add(&c->out, line, len);
-    kd_buf_add(&c->out, ",", 1);
-    for (i = 0; i < h->n && !quote; i++)
-        quote = csv_needs_quotes(h->v[i].number, strlen(h->v[i].number));
-    if (quote)
-        kd_buf_add(&c->out, "\"", 1);
-    for (i = 0; i < h->n; i++) {
-        if (i)
-            kd_buf_add(&c->out, ";", 1);
-        if (quote)
-            csv_add_quoted(&c->out, h->v[i].number, strlen(h->v[i].number));
-        else
-            kd_buf_adds(&c->out, h->v[i].number);
-    }
-    kd_buf_adds(&c->out, quote ? "\"\n" : "\n");
-}
-
-/* A first line such as "x,y" or "lon,lat" (no digit in it) is a header. */
-static int is_header(const char *line, size_t len)
-{
-    size_t i;
-
-    if (!memchr(line, ',', len))
-        return 0;
-    for (i = 0; i < len; i++)
-        if (line[i] >= '0' && line[i] <= '9')
-            return 0;
-    return 1;
-}
-
-/* Opens the --points input and refuses what cannot be a file of lines (a directory, an
- * unreadable file) with the reason, before the index is built for nothing. */
-static int open_points(struct ctx *c, struct reader *r)
-{
-    char why[128];
-    struct stat sb;
-
-    r->fd = strcmp(c->o.arg, "-") == 0 ? STDIN_FILENO : open(c->o.arg, O_RDONLY);
-    if (r->fd < 0) {
-        int e = errno;
-        kd_err_set(&c->err, KD_EIO, "lookup.points_open", "cannot open it: %s",
-                   errno_text(e, why, sizeof why));
-        if (e == EACCES)
-            kd_err_hint(&c->err, "the file is not readable by this user");
-        else
-            kd_err_hint(&c->err, "give a file of x,y lines, or - for standard input");
-        kd_err_where(&c->err, "%s", c->o.arg);
-        return -1;
-    }
-    if (fstat(r->fd, &sb) != 0) {
-        kd_err_set(&c->err, KD_EIO, "lookup.points_open", "cannot inspect it: %s",
-                   errno_text(errno, why, sizeof why));
-        kd_err_where(&c->err, "%s", c->o.arg);
-        return -1;
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        kd_err_set(&c->err, KD_EIO, "lookup.points_open", "is a directory, not a file of lines");
-        kd_err_hint(&c->err, "give a file of x,y lines, or - for standard input");
-        kd_err_where(&c->err, "%s", c->o.arg);
-        return -1;
-    }
-    return 0;
-}
-
-/* Stops the batch: what was answered so far goes out first, then the error (where: the
- * input and its line). */
-static int stop_points(struct ctx *c, long n_line)
-{
-    flush_out(c);
-    fflush(stdout);
-    if (n_line > 0)
-        kd_err_where(&c->err, "%s: line %ld", c->o.arg, n_line);
-    else
-        kd_err_where(&c->err, "%s", c->o.arg);
-    return kd_cli_fail(CMD, &c->err);
 }
 
 static int by_points(struct ctx *c)
 {
+    struct kd_points *pts = NULL;
     struct kd_parcel_index *idx = NULL;
     struct kd_parcel_index_stats s;
-    struct kd_hits h;
-    struct kd_err scratch; /* transformation failures answered in the line; cleared after one */
-    struct reader r;
-    struct timespec t0, t1;
-    char *line;
-    size_t len;
-    long n_lines = 0, n_bad = 0;
-    int got, too_long, status = KD_EXIT_OK;
+    struct kd_points_opts po;
+    struct kd_points_stats ps;
+    int status = KD_EXIT_OK;
 
-    memset(&r, 0, sizeof r);
-    r.fd = -1;
-    kd_hits_init(&h);
-    kd_err_init(&scratch);
-    if (open_points(c, &r)) {
-        status = kd_cli_fail(CMD, &c->err);
-        goto out;
-    }
-    r.buf = malloc(READ_CAP + 1);
-    if (!r.buf) {
-        kd_err_set(&c->err, KD_ENOMEM, "lookup.nomem", "out of memory");
-        status = kd_cli_fail(CMD, &c->err);
-        goto out;
-    }
-    if (kd_parcel_index_build(c->st, c->g, c->as_of_p, &idx, &c->err)) {
+    if (kd_points_open(c->o.arg, &pts, &c->err) ||
+        kd_parcel_index_build(c->st, c->g, c->as_of_p, &idx, &c->err)) {
         status = kd_cli_fail(CMD, &c->err);
         goto out;
     }
@@ -883,88 +485,31 @@ static int by_points(struct ctx *c)
                 "(%.0f bytes per parcel)\n",
                 s.n_parcels, s.build_s, (double)s.heap_bytes / 1e6,
                 s.n_parcels ? (double)s.heap_bytes / (double)s.n_parcels : 0.0);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    while ((got = next_line(&r, c, &line, &len, &too_long)) == 1) {
-        double xy[2], x, y;
-        n_lines++;
-        if (len && line[len - 1] == '\r')
-            len--;
-        if (too_long) {
-            answer_error(c, "", 0, "line too long");
-            n_bad++;
-            continue;
-        }
-        /* in place: the byte after the line is its '\r' or '\n', or spare room at the end of
-         * the buffer, and is not read again */
-        line[len] = '\0';
-        if (n_lines == 1 && is_header(line, len)) {
-            if (c->o.json) {
-                kd_buf_adds(&c->out, "{\"header\":");
-                json_text_prefix(&c->out, line, len, ECHO_MAX_HEADER);
-                kd_buf_adds(&c->out, "}\n");
-            } else {
-                kd_buf_add(&c->out, line, len);
-                kd_buf_adds(&c->out, ",cadastral_number\n");
-            }
-            continue;
-        }
-        if (memchr(line, '\0', len) || parse_numbers(line, xy, 2)) {
-            answer_error(c, line, len, len ? "not x,y" : "empty line");
-            n_bad++;
-            continue;
-        }
-        x = xy[0], y = xy[1];
-        if (c->to_office && kd_xform_points(c->to_office, 0, &x, &y, 1, &scratch)) {
-            kd_err_init(&scratch);
-            answer_error(c, line, len, "cannot transform to the office CRS");
-            n_bad++;
-            continue;
-        }
-        if (kd_parcel_index_point(idx, x, y, &h, &c->err)) {
-            status = stop_points(c, n_lines);
-            goto out;
-        }
-        answer_hits(c, line, len, xy[0], xy[1], &h);
-        if (c->out.len >= (1u << 16)) {
-            if (c->out.failed) {
-                kd_err_set(&c->err, KD_ENOMEM, "lookup.nomem", "out of memory");
-                status = kd_cli_fail(CMD, &c->err);
-                goto out;
-            }
-            flush_out(c);
-        }
-    }
-    if (got < 0) {
-        char why[128];
-        kd_err_set(&c->err, KD_EIO, "lookup.points_read", "reading failed: %s",
-                   errno_text(errno, why, sizeof why));
-        status = stop_points(c, n_lines + 1);
+    memset(&po, 0, sizeof po);
+    po.json = c->o.json;
+    po.to_office = c->to_office;
+    po.write = write_stdout;
+    if (kd_points_run(pts, idx, &po, &ps, &c->err)) {
+        status = kd_cli_fail(CMD, &c->err);
         goto out;
     }
-    flush_out(c);
-    fflush(stdout);
     if (c->o.verbose) {
-        double dt;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
         kd_parcel_index_stats(idx, &s);
         fprintf(stderr,
                 "kadastr lookup: %ld lines in %.3f s (%.0f points/s), %zu parcels prepared\n",
-                n_lines, dt, dt > 0 ? (double)n_lines / dt : 0.0, s.n_prepared);
+                ps.n_lines, ps.seconds, ps.seconds > 0 ? (double)ps.n_lines / ps.seconds : 0.0,
+                s.n_prepared);
     }
-    if (n_bad) {
+    if (ps.n_bad) {
         fprintf(stderr,
                 "kadastr lookup: %ld of %ld lines could not be answered (not x,y, or "
                 "not transformable; the error is in the 4th column)\n",
-                n_bad, n_lines);
+                ps.n_bad, ps.n_lines);
         status = KD_EXIT_ERROR;
     }
 out:
-    if (r.fd > 2)
-        close(r.fd);
-    free(r.buf);
     kd_parcel_index_free(idx);
-    kd_hits_fini(&h);
+    kd_points_close(pts);
     return status;
 }
 
