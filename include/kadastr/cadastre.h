@@ -122,7 +122,8 @@ enum kd_code kd_shape_index_parcels_at(const struct kd_shape_index *idx, struct 
                                        struct kd_geo *g, double x, double y, struct kd_hits *out,
                                        struct kd_err *err) KD_WUR;
 /* The zones or restrictions (layer) whose closure holds the point: appends their JSON objects
- * ({"code","kind","name"}), comma-separated, to out. */
+ * ({"code","kind","name"}), comma-separated, in id order (the order of registration), to
+ * out. */
 enum kd_code kd_shape_index_areas_at(const struct kd_shape_index *idx, struct kd_geo *g,
                                      enum kd_layer layer, double x, double y, struct kd_buf *out,
                                      struct kd_err *err) KD_WUR;

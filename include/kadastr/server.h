@@ -20,6 +20,8 @@ struct kd_server_opts {
                                 read from it; NULL: the built-in path (data/) */
     unsigned per_ip_limit;   /* connections per client address; 0: 256 */
     unsigned idle_timeout_s; /* 0: 30 */
+    int no_lookup_index;     /* 1: no shared shape index (saves its memory; lookups go through
+                                the database, same answers, slower) */
 };
 
 struct kd_server;

@@ -231,7 +231,7 @@ typedef enum kd_code (*kd_area_cb)(void *ud, const struct kd_area *a, struct kd_
 enum kd_code kd_store_areas_foreach(struct kd_store *st, enum kd_layer layer, const char *as_of,
                                     int with_geom, kd_area_cb cb, void *ud,
                                     struct kd_err *err) KD_WUR;
-/* Live areas of a layer whose box meets the box (office CRS), with geometry. */
+/* Live areas of a layer whose box meets the box (office CRS), with geometry, in id order. */
 enum kd_code kd_store_areas_in_box(struct kd_store *st, enum kd_layer layer, const double box[4],
                                    kd_area_cb cb, void *ud, struct kd_err *err) KD_WUR;
 enum kd_code kd_store_areas_count(struct kd_store *st, enum kd_layer layer, int64_t *n,

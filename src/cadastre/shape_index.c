@@ -584,8 +584,8 @@ struct areas_q {
     const struct kd_shape_index *idx;
     struct kd_geo *g;
     double x, y;
-    struct kd_buf *out;
-    int n;
+    const struct shape **hit; /* the areas holding the point, in tree order */
+    size_t n, cap;
 };
 
 static enum kd_code area_hit(void *ud, const struct shape *sh, struct kd_err *err)
@@ -596,17 +596,35 @@ static enum kd_code area_hit(void *ud, const struct shape *sh, struct kd_err *er
 
     if (rc || w == OUT)
         return rc;
-    if (q->n++)
-        kd_buf_adds(q->out, ",");
-    kd_buf_add(q->out, q->idx->frags.data + sh->frag, sh->frag_len);
+    if (grow((void **)&q->hit, &q->cap, q->n + 1, sizeof *q->hit))
+        return kd_err_set(err, KD_ENOMEM, "lookup.nomem", "out of memory");
+    q->hit[q->n++] = sh;
     return KD_OK;
+}
+
+static int cmp_shape_id(const void *a, const void *b)
+{
+    const struct shape *x = *(const struct shape *const *)a, *y = *(const struct shape *const *)b;
+
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 enum kd_code kd_shape_index_areas_at(const struct kd_shape_index *idx, struct kd_geo *g,
                                      enum kd_layer layer, double x, double y, struct kd_buf *out,
                                      struct kd_err *err)
 {
-    struct areas_q q = {idx, g, x, y, out, 0};
+    struct areas_q q = {idx, g, x, y, NULL, 0, 0};
+    enum kd_code rc = search(idx, layer, x, y, area_hit, &q, err);
+    size_t i;
 
-    return search(idx, layer, x, y, area_hit, &q, err);
+    /* in the order they were registered (by id), as the store lists them */
+    if (!rc && q.n > 1)
+        qsort(q.hit, q.n, sizeof *q.hit, cmp_shape_id);
+    for (i = 0; !rc && i < q.n; i++) {
+        if (i)
+            kd_buf_adds(out, ",");
+        kd_buf_add(out, idx->frags.data + q.hit[i]->frag, q.hit[i]->frag_len);
+    }
+    free(q.hit);
+    return rc;
 }

@@ -19,7 +19,8 @@ void kd_cli_serve_help(void)
 {
     printf("usage: kadastr serve DB [--listen ADDR:PORT] [--threads N] [--base-url URL]\n"
            "                        [--cors ORIGINS] [--access-log FILE] [--port-file FILE]\n"
-           "                        [--per-ip-limit N] [--idle-timeout SECONDS]\n\n"
+           "                        [--per-ip-limit N] [--idle-timeout SECONDS]\n"
+           "                        [--no-lookup-index]\n\n"
            "Serves the register over HTTP: the cadastre API under /api/v1 and /health\n"
            "(docs/operations.md, docs/api.md).\n\n"
            "  --listen ADDR:PORT  default 127.0.0.1:8080 (port 0: any free port)\n"
@@ -30,6 +31,8 @@ void kd_cli_serve_help(void)
            "  --port-file FILE    write the port listened on (for tests and scripts)\n"
            "  --per-ip-limit N    connections at once from one client address (default 256)\n"
            "  --idle-timeout S    close a connection idle for S seconds (default 30)\n"
+           "  --no-lookup-index   no in-memory lookup index (about 220 MB per million\n"
+           "                      parcels): /api/v1/lookup reads the database, slower\n"
            "Each option can also come from the environment: KADASTR_LISTEN, KADASTR_THREADS,\n"
            "KADASTR_BASE_URL, KADASTR_CORS, KADASTR_ACCESS_LOG, KADASTR_PER_IP_LIMIT,\n"
            "KADASTR_IDLE_TIMEOUT (options win).\n\n"
@@ -63,6 +66,7 @@ int kd_cli_serve(int argc, char **argv)
                                          {"port-file", required_argument, NULL, 'p'},
                                          {"per-ip-limit", required_argument, NULL, 'i'},
                                          {"idle-timeout", required_argument, NULL, 'T'},
+                                         {"no-lookup-index", no_argument, NULL, 'N'},
                                          {NULL, 0, NULL, 0}};
     struct kd_server_opts o;
     struct kd_server *srv = NULL;
@@ -106,6 +110,9 @@ int kd_cli_serve(int argc, char **argv)
         case 'T':
             idle = optarg;
             break;
+        case 'N':
+            o.no_lookup_index = 1;
+            break;
         default:
             return kd_cli_usage("serve", "unknown option");
         }
@@ -139,12 +146,15 @@ int kd_cli_serve(int argc, char **argv)
         }
     }
     kd_server_shape_stats(srv, &ss);
-    fprintf(stderr,
-            "kadastr serve: %s on %s\n"
-            "kadastr serve: lookup index: %zu parcels, %zu zones, %zu restrictions, %.0f MB, "
-            "built in %.1f s\n",
-            o.db_path, kd_server_base_url(srv), ss.n_parcels, ss.n_zones, ss.n_restrictions,
-            (double)ss.bytes / 1048576.0, ss.build_s);
+    fprintf(stderr, "kadastr serve: %s on %s\n", o.db_path, kd_server_base_url(srv));
+    if (o.no_lookup_index)
+        fprintf(stderr, "kadastr serve: no lookup index (--no-lookup-index)\n");
+    else
+        fprintf(stderr,
+                "kadastr serve: lookup index: %zu parcels, %zu zones, %zu restrictions, "
+                "%.0f MB, built in %.1f s\n",
+                ss.n_parcels, ss.n_zones, ss.n_restrictions, (double)ss.bytes / 1048576.0,
+                ss.build_s);
     for (;;) {
         if (sigwait(&set, &sig) != 0)
             continue;

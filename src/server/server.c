@@ -762,13 +762,6 @@ enum kd_code kd_server_start(const struct kd_server_opts *o, struct kd_server **
     kd_store_close(st);
     if (rc)
         goto fail;
-    /* the shared index of live shapes, before the first request */
-    srv->shapes = shapes_build(o->db_path, err);
-    if (!srv->shapes || !srv->shapes->idx) {
-        rc = srv->shapes ? err->code : kd_err_set(err, KD_ENOMEM, "serve.nomem", "out of memory");
-        kd_err_where(err, "the shape index of %s", o->db_path);
-        goto fail;
-    }
     kd_snprintf(dir, sizeof dir, "%s/i18n", o->data_dir ? o->data_dir : KD_DATA_DIR);
     rc = kd_catalog_load(dir, &srv->cat, err);
     if (rc) {
@@ -785,6 +778,27 @@ enum kd_code kd_server_start(const struct kd_server_opts *o, struct kd_server **
         }
         setvbuf(srv->log, NULL, _IOLBF, 0);
         srv->own_log = 1;
+    }
+    /* the shared index of live shapes, before the first request. A register it cannot read
+     * (a shape that is not a polygon) is still served: lookups then go through the database,
+     * and the log says why */
+    {
+        struct kd_err ierr;
+        kd_err_init(&ierr);
+        srv->no_shapes = o->no_lookup_index;
+        srv->shapes =
+            srv->no_shapes ? calloc(1, sizeof *srv->shapes) : shapes_build(o->db_path, &ierr);
+        if (srv->shapes && srv->no_shapes)
+            atomic_init(&srv->shapes->refs, 1);
+        if (!srv->shapes) {
+            rc = kd_err_set(err, KD_ENOMEM, "serve.nomem", "out of memory");
+            goto fail;
+        }
+        if (!srv->shapes->idx && !srv->no_shapes)
+            fprintf(srv->log,
+                    "kadastr serve: no lookup index (%s: %s%s%s); lookups go through the "
+                    "database\n",
+                    ierr.key, ierr.where, ierr.where[0] ? ": " : "", ierr.msg);
     }
     rc = open_listener(o->listen ? o->listen : "127.0.0.1:8080", srv, err);
     if (rc)
@@ -835,7 +849,14 @@ const char *kd_server_base_url(const struct kd_server *srv)
 
 enum kd_code kd_server_reopen(struct kd_server *srv, struct kd_err *err)
 {
-    struct kd_shapes *fresh = shapes_build(srv->db_path, err), *old;
+    struct kd_shapes *fresh, *old;
+
+    if (srv->no_shapes) {
+        if ((fresh = calloc(1, sizeof *fresh)) != NULL)
+            atomic_init(&fresh->refs, 1);
+    } else {
+        fresh = shapes_build(srv->db_path, err);
+    }
 
     /* the new index is built while the workers go on with the old one; then both switch */
     pthread_mutex_lock(&srv->shapes_mu);
@@ -846,7 +867,7 @@ enum kd_code kd_server_reopen(struct kd_server *srv, struct kd_err *err)
     shapes_release(old);
     if (!fresh)
         return kd_err_set(err, KD_ENOMEM, "serve.nomem", "out of memory");
-    return fresh->idx ? KD_OK : err->code;
+    return fresh->idx || srv->no_shapes ? KD_OK : err->code;
 }
 
 void kd_server_shape_stats(struct kd_server *srv, struct kd_shape_index_stats *out)

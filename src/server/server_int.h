@@ -45,6 +45,7 @@ struct kd_server {
     atomic_uint generation;    /* bumped by kd_server_reopen */
     pthread_mutex_t shapes_mu; /* guards shapes and the generation it goes with */
     struct kd_shapes *shapes;  /* the current index (workers take a reference) */
+    int no_shapes;             /* --no-lookup-index: holders without an index */
     atomic_ulong next_request;
     atomic_int in_flight;
     struct kd_metrics {

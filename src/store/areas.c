@@ -236,7 +236,7 @@ enum kd_code kd_store_areas_in_box(struct kd_store *st, enum kd_layer layer, con
         snprintf(sql, sizeof sql,
                  AREA_SELECT "JOIN idx_%s_geom_cad r ON r.pkid = a.id WHERE r.xmin <= ?3 "
                              "AND r.xmax >= ?1 AND r.ymin <= ?4 AND r.ymax >= ?2 "
-                             "AND a.valid_to IS NULL",
+                             "AND a.valid_to IS NULL ORDER BY a.id",
                  kind, extra, "AsBinary(a.geom_cad)", table, table);
         q = st->q_area_box[layer] = kd_store_prepare(st, sql, err);
         if (!q)
