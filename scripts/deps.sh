@@ -7,7 +7,7 @@ pkgs=(
   libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev
   libsqlite3-dev sqlite3 libspatialite-dev libsqlite3-mod-spatialite
   libmicrohttpd-dev libjson-c-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev
-  python3
+  python3 curl
   # QGIS 3.22 as an OGC API - Features client in tests/integration/test_qgis.sh (offscreen;
   # without recommends: about 165 MB to download, 646 MB on disk)
   python3-qgis

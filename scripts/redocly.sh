@@ -15,6 +15,11 @@ command -v node >/dev/null && command -v npm >/dev/null ||
 major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 18 ] ||
   { echo "redocly.sh: Node.js $(node --version) is too old: @redocly/cli 1.x needs 18.17 or later" >&2; exit 1; }
+# npm trusts only Node.js's built-in certificate authorities; behind a proxy or mirror whose
+# authority the system trusts (apt and curl use /etc/ssl/certs), trust the system's too
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 if [ ! -f "$cli" ]; then
   [ -d "$dir" ] && rm -rf "$dir" # a copy left half-made
   mkdir -p "$cache"
