@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -170,4 +171,69 @@ int harness_tcp_connect(unsigned port)
         return -1;
     }
     return fd;
+}
+
+void harness_resp_fini(struct harness_resp *r)
+{
+    kd_buf_fini(&r->body);
+    kd_buf_fini(&r->headers);
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *ud)
+{
+    kd_buf_add(ud, p, size * n);
+    return size * n;
+}
+
+void harness_request(CURL *h, const char *base, const char *method, const char *path,
+                     const char *const *extra, long timeout_s, struct harness_resp *r)
+{
+    struct curl_slist *hdrs = NULL;
+    char url[12000];
+    int i;
+
+    memset(r, 0, sizeof *r);
+    kd_buf_init(&r->body);
+    kd_buf_init(&r->headers);
+    if (strncmp(path, "http", 4) == 0)
+        kd_snprintf(url, sizeof url, "%s", path);
+    else
+        kd_snprintf(url, sizeof url, "%s%s", base, path);
+    for (i = 0; extra && extra[i]; i++)
+        hdrs = curl_slist_append(hdrs, extra[i]);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") ? method : NULL);
+    curl_easy_setopt(h, CURLOPT_NOBODY, strcmp(method, "HEAD") == 0 ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r->body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &r->headers);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout_s);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    kd_buf_add(&r->body, "", 0);
+    curl_slist_free_all(hdrs);
+}
+
+const char *harness_header(const char *headers, const char *name, char *out, size_t size)
+{
+    const char *p = headers;
+    size_t n = strlen(name);
+
+    while (p && *p) {
+        const char *eol = strstr(p, "\r\n");
+        if (!eol)
+            break;
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ')
+                v++;
+            kd_snprintf(out, size, "%.*s", (int)(eol - v), v);
+            return out;
+        }
+        p = eol + 2;
+    }
+    return NULL;
 }

@@ -7,6 +7,9 @@
 #ifndef KADASTR_TEST_HARNESS_H
 #define KADASTR_TEST_HARNESS_H
 
+#include "kadastr/core.h"
+
+#include <curl/curl.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -56,6 +59,25 @@ int harness_server_alive(const struct harness_server *s);
 
 /* A TCP connection to 127.0.0.1:port (blocking socket), or -1. */
 int harness_tcp_connect(unsigned port);
+
+/* An HTTP answer read with libcurl: the status, the body (always NUL-terminated) and the raw
+ * header block. */
+struct harness_resp {
+    long status;
+    struct kd_buf body;
+    struct kd_buf headers;
+};
+void harness_resp_fini(struct harness_resp *r);
+
+/* One request on h (reuse the handle for keep-alive): method ("GET", "HEAD", "OPTIONS", ...),
+ * path after base, or an absolute URL; extra: header lines, NULL-terminated (NULL: none).
+ * Asserts that the transfer completes within timeout_s. */
+void harness_request(CURL *h, const char *base, const char *method, const char *path,
+                     const char *const *extra, long timeout_s, struct harness_resp *r);
+
+/* The value of a header (case-insensitive name) in a raw header block, copied into out;
+ * NULL when absent. */
+const char *harness_header(const char *headers, const char *name, char *out, size_t size);
 
 /* system(cmd): the exit status, or -1. */
 int harness_run(const char *cmd);

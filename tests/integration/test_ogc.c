@@ -32,11 +32,12 @@
 
 static struct harness_server srv = HARNESS_SERVER_INIT;
 
+/* An answer with its body parsed as JSON (NULL when it is not JSON). */
 struct resp {
     long status;
     struct kd_buf body;
     struct kd_buf headers;
-    json_object *json; /* the body parsed, or NULL */
+    json_object *json;
 };
 
 static void resp_fini(struct resp *r)
@@ -47,65 +48,26 @@ static void resp_fini(struct resp *r)
     memset(r, 0, sizeof *r);
 }
 
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    kd_buf_add(ud, p, size * n);
-    return size * n;
-}
-
 static const char *header(const struct resp *r, const char *name, char *out, size_t size)
 {
-    const char *p = r->headers.data;
-    size_t n = strlen(name);
-
-    while (p && *p) {
-        const char *eol = strstr(p, "\r\n");
-        if (!eol)
-            break;
-        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-            const char *v = p + n + 1;
-            while (*v == ' ')
-                v++;
-            kd_snprintf(out, size, "%.*s", (int)(eol - v), v);
-            return out;
-        }
-        p = eol + 2;
-    }
-    return NULL;
+    return harness_header(r->headers.data, name, out, size);
 }
 
 /* GET base + path (or an absolute URL), with an Accept-Language when lang is not NULL. */
 static void get(const char *path, const char *lang, struct resp *r)
 {
     CURL *h = curl_easy_init();
-    struct curl_slist *hdrs = NULL;
-    char url[4096], al[64];
+    struct harness_resp hr;
+    char al[64];
+    const char *extra[] = {al, NULL};
 
-    memset(r, 0, sizeof *r);
-    kd_buf_init(&r->body);
-    kd_buf_init(&r->headers);
-    if (strncmp(path, "http", 4) == 0)
-        kd_snprintf(url, sizeof url, "%s", path);
-    else
-        kd_snprintf(url, sizeof url, "%s%s", srv.base, path);
-    if (lang) {
-        kd_snprintf(al, sizeof al, "Accept-Language: %s", lang);
-        hdrs = curl_slist_append(hdrs, al);
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &r->headers);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-    assert_int_equal(curl_easy_perform(h), CURLE_OK);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    kd_buf_add(&r->body, "", 0);
-    r->json = json_tokener_parse(r->body.data);
-    curl_slist_free_all(hdrs);
+    kd_snprintf(al, sizeof al, "Accept-Language: %s", lang ? lang : "");
+    harness_request(h, srv.base, "GET", path, lang ? extra : NULL, 30, &hr);
     curl_easy_cleanup(h);
+    r->status = hr.status;
+    r->body = hr.body;
+    r->headers = hr.headers;
+    r->json = json_tokener_parse(r->body.data);
 }
 
 /* A member by a dotted path ("links.0.href"; numbers index arrays), or NULL. */

@@ -26,77 +26,14 @@
 
 static struct harness_server srv = HARNESS_SERVER_INIT;
 
-struct resp {
-    long status;
-    struct kd_buf body;
-    struct kd_buf headers;
-};
-
-static void resp_fini(struct resp *r)
-{
-    kd_buf_fini(&r->body);
-    kd_buf_fini(&r->headers);
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    kd_buf_add(ud, p, size * n);
-    return size * n;
-}
-
-/* The value of a response header (case-insensitive name), or NULL; copied into out. */
-static const char *header(const struct resp *r, const char *name, char *out, size_t size)
-{
-    const char *p = r->headers.data;
-    size_t n = strlen(name);
-
-    while (p && *p) {
-        const char *eol = strstr(p, "\r\n");
-        if (!eol)
-            break;
-        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-            const char *v = p + n + 1;
-            while (*v == ' ')
-                v++;
-            kd_snprintf(out, size, "%.*s", (int)(eol - v), v);
-            return out;
-        }
-        p = eol + 2;
-    }
-    return NULL;
-}
-
 /* One request on handle h (reused for keep-alive). extra: NULL-terminated header lines. */
 static void request(CURL *h, const char *method, const char *path, const char *const *extra,
-                    struct resp *r)
+                    struct harness_resp *r)
 {
-    struct curl_slist *hdrs = NULL;
-    char url[12000];
-    int i;
-
-    memset(r, 0, sizeof *r);
-    kd_buf_init(&r->body);
-    kd_buf_init(&r->headers);
-    kd_snprintf(url, sizeof url, "%s%s", srv.base, path);
-    for (i = 0; extra && extra[i]; i++)
-        hdrs = curl_slist_append(hdrs, extra[i]);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") ? method : NULL);
-    curl_easy_setopt(h, CURLOPT_NOBODY, strcmp(method, "HEAD") == 0 ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &r->headers);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-    assert_int_equal(curl_easy_perform(h), CURLE_OK);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    kd_buf_add(&r->body, "", 0);
-    curl_slist_free_all(hdrs);
+    harness_request(h, srv.base, method, path, extra, 20, r);
 }
 
-static void get(const char *path, const char *const *extra, struct resp *r)
+static void get(const char *path, const char *const *extra, struct harness_resp *r)
 {
     CURL *h = curl_easy_init();
 
@@ -144,7 +81,7 @@ static void some_parcel(char *number, size_t size, double *lon, double *lat)
 
 static void test_serve_health_and_parcel(void **state)
 {
-    struct resp r;
+    struct harness_resp r;
     char number[64], path[256], v[256];
     double lon, lat;
 
@@ -152,14 +89,15 @@ static void test_serve_health_and_parcel(void **state)
     get("/health", NULL, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body.data, "\"status\":\"ok\""));
-    assert_non_null(header(&r, "X-Request-Id", v, sizeof v));
-    resp_fini(&r);
+    assert_non_null(harness_header(r.headers.data, "X-Request-Id", v, sizeof v));
+    harness_resp_fini(&r);
 
     some_parcel(number, sizeof number, &lon, &lat);
     kd_snprintf(path, sizeof path, "/api/v1/parcels/%s", number);
     get(path, NULL, &r);
     assert_int_equal(r.status, 200);
-    assert_string_equal(header(&r, "Content-Type", v, sizeof v), "application/geo+json");
+    assert_string_equal(harness_header(r.headers.data, "Content-Type", v, sizeof v),
+                        "application/geo+json");
     assert_non_null(strstr(r.body.data, number));
     assert_non_null(strstr(r.body.data, "\"geodesic_area_m2\""));
     assert_non_null(strstr(r.body.data, "\"zones\""));
@@ -167,8 +105,9 @@ static void test_serve_health_and_parcel(void **state)
     /* anonymous: kinds and shares, never names, PINFL or STIR */
     assert_null(strstr(r.body.data, "party_id"));
     assert_null(strstr(r.body.data, "pinfl"));
-    assert_string_equal(header(&r, "Access-Control-Allow-Origin", v, sizeof v), "*");
-    resp_fini(&r);
+    assert_string_equal(harness_header(r.headers.data, "Access-Control-Allow-Origin", v, sizeof v),
+                        "*");
+    harness_resp_fini(&r);
 }
 
 static void test_serve_problems_in_four_languages(void **state)
@@ -177,7 +116,7 @@ static void test_serve_problems_in_four_languages(void **state)
                                            {"uz-Cyrl", "uz-Cyrl"},
                                            {"uz", "uz"},
                                            {"de, fr;q=0.5", "en"}};
-    struct resp r;
+    struct harness_resp r;
     char v[256], hdr[128];
     size_t i;
 
@@ -186,71 +125,74 @@ static void test_serve_problems_in_four_languages(void **state)
         kd_snprintf(hdr, sizeof hdr, "Accept-Language: %s", langs[i][0]);
         get("/api/v1/parcels/10:26:1:02:03:0045", (const char *const[]){hdr, NULL}, &r);
         assert_int_equal(r.status, 400);
-        assert_string_equal(header(&r, "Content-Type", v, sizeof v), "application/problem+json");
-        assert_string_equal(header(&r, "Content-Language", v, sizeof v), langs[i][1]);
+        assert_string_equal(harness_header(r.headers.data, "Content-Type", v, sizeof v),
+                            "application/problem+json");
+        assert_string_equal(harness_header(r.headers.data, "Content-Language", v, sizeof v),
+                            langs[i][1]);
         assert_non_null(strstr(r.body.data, "\"status\":400"));
         assert_non_null(strstr(r.body.data, "\"parameter\":\"number\""));
         assert_non_null(strstr(r.body.data, "cadnum/group_width"));
-        resp_fini(&r);
+        harness_resp_fini(&r);
     }
     get("/api/v1/parcels/10:99:99:99:99:9999", NULL, &r);
     assert_int_equal(r.status, 404);
     assert_non_null(strstr(r.body.data, "parcel/not_found"));
-    resp_fini(&r);
+    harness_resp_fini(&r);
     get("/nowhere", NULL, &r);
     assert_int_equal(r.status, 404);
-    resp_fini(&r);
+    harness_resp_fini(&r);
     get("/api/v1/../../etc/passwd", NULL, &r);
     assert_int_equal(r.status, 404);
-    resp_fini(&r);
+    harness_resp_fini(&r);
     get("/api/v1/lookup?lon=69.3", NULL, &r);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body.data, "\"parameter\":\"lat\""));
-    resp_fini(&r);
+    harness_resp_fini(&r);
     get("/api/v1/lookup?lon=500&lat=41", NULL, &r);
     assert_int_equal(r.status, 400);
-    resp_fini(&r);
+    harness_resp_fini(&r);
     get("/api/v1/lookup?lon=69.3&lat=41.3&colour=red", NULL, &r);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body.data, "\"parameter\":\"colour\""));
-    resp_fini(&r);
+    harness_resp_fini(&r);
     get("/api/v1/parcels/%ff%fe", NULL, &r);
     assert_int_equal(r.status, 400);
-    resp_fini(&r);
+    harness_resp_fini(&r);
 }
 
 static void test_serve_methods_head_cors_etag_gzip(void **state)
 {
     CURL *h = curl_easy_init();
-    struct resp r;
+    struct harness_resp r;
     char v[256], etag[128], inm[200];
 
     (void)state;
     request(h, "POST", "/health", NULL, &r);
     assert_int_equal(r.status, 405);
-    assert_string_equal(header(&r, "Allow", v, sizeof v), "GET, HEAD, OPTIONS");
-    resp_fini(&r);
+    assert_string_equal(harness_header(r.headers.data, "Allow", v, sizeof v), "GET, HEAD, OPTIONS");
+    harness_resp_fini(&r);
     request(h, "HEAD", "/health", NULL, &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.body.len, 0);
-    assert_non_null(header(&r, "Content-Length", v, sizeof v));
-    resp_fini(&r);
+    assert_non_null(harness_header(r.headers.data, "Content-Length", v, sizeof v));
+    harness_resp_fini(&r);
     request(h, "OPTIONS", "/api/v1/lookup",
             (const char *const[]){"Origin: https://maps.example",
                                   "Access-Control-Request-Method: GET", NULL},
             &r);
     assert_int_equal(r.status, 204);
-    assert_string_equal(header(&r, "Access-Control-Allow-Origin", v, sizeof v), "*");
-    assert_non_null(header(&r, "Access-Control-Allow-Methods", v, sizeof v));
-    resp_fini(&r);
+    assert_string_equal(harness_header(r.headers.data, "Access-Control-Allow-Origin", v, sizeof v),
+                        "*");
+    assert_non_null(harness_header(r.headers.data, "Access-Control-Allow-Methods", v, sizeof v));
+    harness_resp_fini(&r);
     request(h, "GET", "/health", NULL, &r);
-    assert_non_null(header(&r, "ETag", etag, sizeof etag));
-    resp_fini(&r);
+    assert_non_null(harness_header(r.headers.data, "ETag", etag, sizeof etag));
+    harness_resp_fini(&r);
     kd_snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
     request(h, "GET", "/health", (const char *const[]){inm, NULL}, &r);
     assert_int_equal(r.status, 304);
     assert_int_equal(r.body.len, 0);
-    resp_fini(&r);
+    harness_resp_fini(&r);
     /* a large answer is compressed when the client accepts it; curl decodes it */
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
     {
@@ -260,9 +202,10 @@ static void test_serve_methods_head_cors_etag_gzip(void **state)
         kd_snprintf(path, sizeof path, "/api/v1/parcels/%s/neighbours", number);
         request(h, "GET", path, NULL, &r);
         assert_int_equal(r.status, 200);
-        assert_string_equal(header(&r, "Content-Encoding", v, sizeof v), "gzip");
+        assert_string_equal(harness_header(r.headers.data, "Content-Encoding", v, sizeof v),
+                            "gzip");
         assert_non_null(strstr(r.body.data, "FeatureCollection"));
-        resp_fini(&r);
+        harness_resp_fini(&r);
     }
     curl_easy_cleanup(h);
 }
@@ -270,7 +213,7 @@ static void test_serve_methods_head_cors_etag_gzip(void **state)
 static void test_serve_keep_alive_ten_requests(void **state)
 {
     CURL *h = curl_easy_init();
-    struct resp r;
+    struct harness_resp r;
     char v[64];
     long connects;
     int i;
@@ -280,12 +223,14 @@ static void test_serve_keep_alive_ten_requests(void **state)
         request(h, "GET", "/health", NULL, &r);
         assert_int_equal(r.status, 200);
         /* answered on the handler's second call: no "Connection: close" */
-        assert_null(header(&r, "Connection", v, sizeof v) && strcasecmp(v, "close") == 0 ? "close"
-                                                                                         : NULL);
+        assert_null(harness_header(r.headers.data, "Connection", v, sizeof v) &&
+                            strcasecmp(v, "close") == 0
+                        ? "close"
+                        : NULL);
         curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
         if (i > 0)
             assert_int_equal(connects, 0); /* the same connection was reused */
-        resp_fini(&r);
+        harness_resp_fini(&r);
     }
     curl_easy_cleanup(h);
 }
@@ -293,7 +238,7 @@ static void test_serve_keep_alive_ten_requests(void **state)
 static void test_serve_long_url_and_lookup(void **state)
 {
     static char path[9200];
-    struct resp r;
+    struct harness_resp r;
     char number[64], q[256];
     double lon, lat;
 
@@ -304,19 +249,19 @@ static void test_serve_long_url_and_lookup(void **state)
     get(path, NULL, &r);
     assert_int_equal(r.status, 414);
     assert_non_null(strstr(r.body.data, "uri_too_long"));
-    resp_fini(&r);
+    harness_resp_fini(&r);
     some_parcel(number, sizeof number, &lon, &lat);
     kd_snprintf(q, sizeof q, "/api/v1/lookup?lon=%.9f&lat=%.9f", lon, lat);
     get(q, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body.data, number));
     assert_non_null(strstr(r.body.data, "\"zones\":[{"));
-    resp_fini(&r);
+    harness_resp_fini(&r);
 }
 
 static void test_serve_metrics(void **state)
 {
-    struct resp r;
+    struct harness_resp r;
     char v[128];
     unsigned long n = 0;
     const char *p;
@@ -324,7 +269,8 @@ static void test_serve_metrics(void **state)
     (void)state;
     get("/metrics", NULL, &r);
     assert_int_equal(r.status, 200);
-    assert_non_null(strstr(header(&r, "Content-Type", v, sizeof v), "text/plain"));
+    assert_non_null(
+        strstr(harness_header(r.headers.data, "Content-Type", v, sizeof v), "text/plain"));
     /* the requests of the tests before: counted by route and status class */
     p = strstr(r.body.data, "kadastr_http_requests_total{route=\"health\",code=\"2xx\"} ");
     assert_non_null(p);
@@ -335,13 +281,13 @@ static void test_serve_metrics(void **state)
     assert_non_null(
         strstr(r.body.data, "kadastr_http_request_duration_seconds_bucket{le=\"+Inf\"}"));
     assert_non_null(strstr(r.body.data, "kadastr_http_connections_open "));
-    resp_fini(&r);
+    harness_resp_fini(&r);
 }
 
 static void test_serve_sighup_picks_up_a_replaced_file(void **state)
 {
     char cmd[4096], other[1300];
-    struct resp r;
+    struct harness_resp r;
     int i, seen = 0;
 
     (void)state;
@@ -355,7 +301,7 @@ static void test_serve_sighup_picks_up_a_replaced_file(void **state)
         get("/health", NULL, &r);
         assert_int_equal(r.status, 200);
         seen = strstr(r.body.data, "\"parcels_live\":120") != NULL;
-        resp_fini(&r);
+        harness_resp_fini(&r);
         if (!seen)
             usleep(20000);
     }
@@ -392,14 +338,14 @@ static void test_serve_sighup_picks_up_a_replaced_file(void **state)
                    (double)n;
         }
         json_object_put(doc);
-        resp_fini(&r);
+        harness_resp_fini(&r);
         kd_snprintf(path, sizeof path, "/api/v1/lookup?lon=%.9f&lat=%.9f", lon, lat);
         get(path, NULL, &r);
         assert_int_equal(r.status, 200);
         kd_snprintf(want, sizeof want, "\"id\":\"%s\"", number);
         if (!strstr(r.body.data, want))
             fail_msg("after SIGHUP, %s inside %s found: %.300s", path, number, r.body.data);
-        resp_fini(&r);
+        harness_resp_fini(&r);
     }
 }
 
