@@ -227,6 +227,9 @@ enum kd_code kd_lookup_json_feature(struct kd_store *st, const struct kd_lookup_
 enum kd_code kd_lookup_json_geometry(const unsigned char *wkb, size_t len, int decimals,
                                      struct kd_buf *out, struct kd_err *err) KD_WUR;
 
+/* Appends a lineage list as a JSON array of {"kind","cadastral_number","valid_from"}. */
+void kd_lookup_json_lineage(struct kd_buf *out, const struct kd_lineage *l, size_t n);
+
 /* ---- a batch of points (points.c) --------------------------------------------------------- */
 
 /* `kadastr lookup --points` (docs/cli.md): one x,y per input line, exactly one answer line per

@@ -212,3 +212,20 @@ out:
     kd_buf_fini(&l.rights);
     return rc;
 }
+
+void kd_lookup_json_lineage(struct kd_buf *out, const struct kd_lineage *l, size_t n)
+{
+    size_t i;
+
+    kd_buf_adds(out, "[");
+    for (i = 0; i < n; i++) {
+        kd_buf_adds(out, i ? ",{\"kind\":" : "{\"kind\":");
+        kd_buf_add_json_str(out, l[i].kind);
+        kd_buf_adds(out, ",\"cadastral_number\":");
+        kd_buf_add_json_str(out, l[i].other_number);
+        kd_buf_adds(out, ",\"valid_from\":");
+        kd_buf_add_json_str(out, l[i].other_valid_from);
+        kd_buf_adds(out, "}");
+    }
+    kd_buf_adds(out, "]");
+}

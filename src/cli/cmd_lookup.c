@@ -376,19 +376,8 @@ static int by_neighbours(struct ctx *c)
 
 static void json_lineage(struct kd_buf *b, const char *name, const struct kd_lineage *l, size_t n)
 {
-    size_t i;
-
-    kd_buf_addf(b, ",\"%s\":[", name);
-    for (i = 0; i < n; i++) {
-        kd_buf_adds(b, i ? ",{\"kind\":" : "{\"kind\":");
-        kd_buf_add_json_str(b, l[i].kind);
-        kd_buf_adds(b, ",\"cadastral_number\":");
-        kd_buf_add_json_str(b, l[i].other_number);
-        kd_buf_adds(b, ",\"valid_from\":");
-        kd_buf_add_json_str(b, l[i].other_valid_from);
-        kd_buf_adds(b, "}");
-    }
-    kd_buf_adds(b, "]");
+    kd_buf_addf(b, ",\"%s\":", name);
+    kd_lookup_json_lineage(b, l, n);
 }
 
 static int by_history(struct ctx *c)

@@ -28,19 +28,6 @@ static void not_found(struct req *r, struct answer *a)
                       (const char *const[]){"path", r->path, NULL});
 }
 
-/* A store or geo failure while answering: 503 when the store cannot be read, else 500;
- * the detail goes to the log with the request id, never to the client. */
-static void failed(struct req *r, struct answer *a, const struct kd_err *err)
-{
-    fprintf(r->srv->log, "%s error %s: %s%s%s\n", r->id, err->key, err->where,
-            err->where[0] ? ": " : "", err->msg);
-    if (err->code == KD_ESTORE)
-        kd_answer_problem(r, a, 503, "store.unavailable", NULL, NULL);
-    else
-        kd_answer_problem(r, a, 500, "http.internal", NULL,
-                          (const char *const[]){"request_id", r->id, NULL});
-}
-
 /* Normalizes a cadastral number from the path; on failure a 400 naming the rule. */
 static int path_number(struct req *r, struct worker *w, struct answer *a, const char *in,
                        char out[KD_CADNUM_MAX])
@@ -66,7 +53,7 @@ static void health(struct req *r, struct worker *w, struct answer *a)
         return;
     kd_err_init(&err);
     if (kd_store_meta_get(w->st, "schema_version", version, sizeof version, &err)) {
-        failed(r, a, &err);
+        kd_answer_failed(r, a, &err);
         return;
     }
     a->content_type = JSON;
@@ -93,7 +80,7 @@ static void parcel(struct req *r, struct worker *w, struct answer *a, const char
         kd_answer_problem(r, a, 404, "parcel.not_found", NULL,
                           (const char *const[]){"number", number, NULL});
     else if (rc || kd_lookup_json_feature(w->st, &o, &p, NULL, &a->body, &err))
-        failed(r, a, &err);
+        kd_answer_failed(r, a, &err);
     else
         a->content_type = GEOJSON;
     kd_parcel_fini(&p);
@@ -139,7 +126,7 @@ static void neighbours(struct req *r, struct worker *w, struct answer *a, const 
         kd_answer_problem(r, a, 404, "parcel.not_found", NULL,
                           (const char *const[]){"number", number, NULL});
     } else if (rc || hits_collection(w, &h, &a->body, &err)) {
-        failed(r, a, &err);
+        kd_answer_failed(r, a, &err);
     } else {
         a->content_type = GEOJSON;
         kd_buf_adds(&a->body, ",\"cadastral_number\":");
@@ -147,23 +134,6 @@ static void neighbours(struct req *r, struct worker *w, struct answer *a, const 
         kd_buf_addf(&a->body, ",\"gap_tolerance_m\":%.2f}", KD_LOOKUP_GAP_TOL_M);
     }
     kd_hits_fini(&h);
-}
-
-static void lineage_json(struct kd_buf *b, const struct kd_lineage *l, size_t n)
-{
-    size_t i;
-
-    kd_buf_adds(b, "[");
-    for (i = 0; i < n; i++) {
-        kd_buf_adds(b, i ? ",{\"kind\":" : "{\"kind\":");
-        kd_buf_add_json_str(b, l[i].kind);
-        kd_buf_adds(b, ",\"cadastral_number\":");
-        kd_buf_add_json_str(b, l[i].other_number);
-        kd_buf_adds(b, ",\"valid_from\":");
-        kd_buf_add_json_str(b, l[i].other_valid_from);
-        kd_buf_adds(b, "}");
-    }
-    kd_buf_adds(b, "]");
 }
 
 static void history(struct req *r, struct worker *w, struct answer *a, const char *num)
@@ -185,7 +155,7 @@ static void history(struct req *r, struct worker *w, struct answer *a, const cha
         return;
     }
     if (rc) {
-        failed(r, a, &err);
+        kd_answer_failed(r, a, &err);
         return;
     }
     a->content_type = JSON;
@@ -206,9 +176,9 @@ static void history(struct req *r, struct worker *w, struct answer *a, const cha
         kd_buf_adds(&a->body, ",\"area_m2\":");
         kd_buf_add_fixed(&a->body, p->area_m2, 2);
         kd_buf_adds(&a->body, ",\"parents\":");
-        lineage_json(&a->body, h.v[i].parents, h.v[i].n_parents);
+        kd_lookup_json_lineage(&a->body, h.v[i].parents, h.v[i].n_parents);
         kd_buf_adds(&a->body, ",\"children\":");
-        lineage_json(&a->body, h.v[i].children, h.v[i].n_children);
+        kd_lookup_json_lineage(&a->body, h.v[i].children, h.v[i].n_children);
         kd_buf_adds(&a->body, "}");
     }
     kd_buf_adds(&a->body, "]}");
@@ -326,7 +296,7 @@ static void lookup(struct req *r, struct worker *w, struct answer *a)
         h.n = 0;
     }
     if (rc || hits_collection(w, &h, &a->body, &err)) {
-        failed(r, a, &err);
+        kd_answer_failed(r, a, &err);
         kd_hits_fini(&h);
         return;
     }
@@ -355,7 +325,7 @@ static void lookup(struct req *r, struct worker *w, struct answer *a)
     if (pt)
         GEOSGeom_destroy_r(kd_geo_geos(w->g), pt);
     if (rc) {
-        failed(r, a, &err);
+        kd_answer_failed(r, a, &err);
         return;
     }
     kd_buf_addf(&a->body, ",\"x\":%.3f,\"y\":%.3f,\"office_srid\":%d}", x, y, w->srid);

@@ -139,17 +139,6 @@ void kd_ogc_bad_crs(struct req *r, struct worker *w, struct answer *a, const cha
                       (const char *const[]){"value", value, "supported", supported, NULL});
 }
 
-void kd_ogc_failed(struct req *r, struct answer *a, const struct kd_err *err)
-{
-    fprintf(r->srv->log, "%s error %s: %s%s%s\n", r->id, err->key, err->where,
-            err->where[0] ? ": " : "", err->msg);
-    if (err->code == KD_ESTORE)
-        kd_answer_problem(r, a, 503, "store.unavailable", NULL, NULL);
-    else
-        kd_answer_problem(r, a, 500, "http.internal", NULL,
-                          (const char *const[]){"request_id", r->id, NULL});
-}
-
 /* ---- documents ---------------------------------------------------------------------------- */
 
 /* {"href":base+path,"rel":rel,"type":type,"title":title} (title may be NULL). */
@@ -297,7 +286,7 @@ static void collections(struct req *r, struct worker *w, struct answer *a)
         if (i)
             kd_buf_adds(&a->body, ",");
         if (collection_json(r, w, &colls[i], &a->body, &err)) {
-            kd_ogc_failed(r, a, &err);
+            kd_answer_failed(r, a, &err);
             return;
         }
     }
@@ -312,7 +301,7 @@ static void collection(struct req *r, struct worker *w, struct answer *a,
     kd_err_init(&err);
     a->content_type = JSON;
     if (collection_json(r, w, c, &a->body, &err))
-        kd_ogc_failed(r, a, &err);
+        kd_answer_failed(r, a, &err);
 }
 
 /* JSON Schema of the properties that filter (Part 3's queryables document; Part 1 lets any

@@ -1043,7 +1043,7 @@ void kd_ogc_items(struct req *r, struct worker *w, struct answer *a, const struc
     kd_err_init(&err);
     geom = writer_setup(&wr, w, q.crs, &a->body);
     if (kd_store_ogc_snapshot_begin(w->st, &snap, &err)) {
-        kd_ogc_failed(r, a, &err);
+        kd_answer_failed(r, a, &err);
         return;
     }
     kd_buf_adds(&a->body, "{\"type\":\"FeatureCollection\",\"features\":[");
@@ -1060,7 +1060,7 @@ void kd_ogc_items(struct req *r, struct worker *w, struct answer *a, const struc
                  : 0;
     }
     if (rc) {
-        kd_ogc_failed(r, a, &err);
+        kd_answer_failed(r, a, &err);
         goto out;
     }
     a->content_type = GEOJSON;
@@ -1148,7 +1148,7 @@ void kd_ogc_item(struct req *r, struct worker *w, struct answer *a, const struct
         return;
     kd_err_init(&err);
     if (kd_store_ogc_snapshot_begin(w->st, &snap, &err)) {
-        kd_ogc_failed(r, a, &err);
+        kd_answer_failed(r, a, &err);
         return;
     }
     if (c->layer == KD_LAYER_PARCELS) {
@@ -1166,7 +1166,7 @@ void kd_ogc_item(struct req *r, struct worker *w, struct answer *a, const struct
             goto out;
         }
         if (rc) {
-            kd_ogc_failed(r, a, &err);
+            kd_answer_failed(r, a, &err);
             goto out;
         }
     } else {
@@ -1182,7 +1182,7 @@ void kd_ogc_item(struct req *r, struct worker *w, struct answer *a, const struct
     rc = kd_store_ogc_by_ids(w->st, c->layer, &id, 1, geom, one_parcel, one_area, &o, &err);
     writer_fini(&wr);
     if (rc) {
-        kd_ogc_failed(r, a, &err);
+        kd_answer_failed(r, a, &err);
         goto out;
     }
     if (!o.found) {

@@ -125,6 +125,17 @@ void kd_answer_problem(struct req *r, struct answer *a, int status, const char *
     kd_problem_json(&a->body, r->srv->cat, r->lang, status, type_base, key, instance, param, vars);
 }
 
+void kd_answer_failed(struct req *r, struct answer *a, const struct kd_err *err)
+{
+    fprintf(r->srv->log, "%s error %s: %s%s%s\n", r->id, err->key, err->where,
+            err->where[0] ? ": " : "", err->msg);
+    if (err->code == KD_ESTORE)
+        kd_answer_problem(r, a, 503, "store.unavailable", NULL, NULL);
+    else
+        kd_answer_problem(r, a, 500, "http.internal", NULL,
+                          (const char *const[]){"request_id", r->id, NULL});
+}
+
 const char *kd_req_arg(struct req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);

@@ -123,6 +123,9 @@ void kd_metrics_answer(struct kd_server *srv, struct answer *a);
 /* A problem+json answer for key in the request's language. vars: name, value pairs. */
 void kd_answer_problem(struct req *r, struct answer *a, int status, const char *key,
                        const char *param, const char *const *vars);
+/* A store or geo failure: the record goes to the log with the request id; the client gets
+ * 503 store.unavailable (KD_ESTORE) or 500 http.internal. */
+void kd_answer_failed(struct req *r, struct answer *a, const struct kd_err *err);
 /* The value of a query argument (percent-decoded) or NULL. */
 const char *kd_req_arg(struct req *r, const char *name);
 /* 400 when the query has an argument not in allowed (NULL-terminated), or invalid UTF-8.
@@ -166,9 +169,6 @@ void kd_ogc_crs_uri(enum kd_ogc_crs c, int office_srid, char *out, size_t size);
 /* A 400 query.bad_crs answer naming param, its value and the CRSs offered. */
 void kd_ogc_bad_crs(struct req *r, struct worker *w, struct answer *a, const char *param,
                     const char *value);
-/* A store or geo failure: the record goes to the log with the request id; the client gets
- * 503 store.unavailable (KD_ESTORE) or 500 http.internal. */
-void kd_ogc_failed(struct req *r, struct answer *a, const struct kd_err *err);
 
 /* ogc_items.c: /collections/{id}/items and /collections/{id}/items/{fid}. */
 void kd_ogc_items(struct req *r, struct worker *w, struct answer *a, const struct kd_ogc_coll *c);
