@@ -462,6 +462,30 @@ static struct pjob *pjob_new(struct loader *L, const char *raw)
 }
 
 /* The SQLite side of a parcel (on the consumer thread when there is a pipe). */
+/* The record a job's parcel is written as: the operation "load" or "replace". */
+static struct kd_parcel_new parcel_new(const struct loader *L, const struct pjob *j,
+                                       const char *number, const char *op)
+{
+    struct kd_parcel_new pn = {number,
+                               j->attrs[0][0] ? j->attrs[0] : NULL,
+                               j->attrs[1][0] ? j->attrs[1] : NULL,
+                               j->attrs[2][0] ? j->attrs[2] : NULL,
+                               j->declared,
+                               0,
+                               0,
+                               L->now,
+                               NULL,
+                               op,
+                               j->fc.src_name,
+                               j->fc.fid,
+                               j->hash,
+                               j->cad,
+                               j->cad_len,
+                               NULL,
+                               0};
+    return pn;
+}
+
 static enum kd_code pjob_run(void *ud, void *p, struct kd_err *err)
 {
     struct loader *L = ud;
@@ -482,23 +506,7 @@ static enum kd_code pjob_run(void *ud, void *p, struct kd_err *err)
     kd_parcel_init(&old);
     if (j->declared_ok && !j->too_long) {
         /* optimistic: most numbers are new, and the live-number index says when not */
-        struct kd_parcel_new pn = {number,
-                                   j->attrs[0][0] ? j->attrs[0] : NULL,
-                                   j->attrs[1][0] ? j->attrs[1] : NULL,
-                                   j->attrs[2][0] ? j->attrs[2] : NULL,
-                                   j->declared,
-                                   0,
-                                   0,
-                                   L->now,
-                                   NULL,
-                                   "load",
-                                   j->fc.src_name,
-                                   j->fc.fid,
-                                   j->hash,
-                                   j->cad,
-                                   j->cad_len,
-                                   NULL,
-                                   0};
+        struct kd_parcel_new pn = parcel_new(L, j, number, "load");
         kd_err_init(&e2);
         rc = kd_writer_parcel_commit(L->w, &pn, &j->prep, &id, &e2);
         if (rc == KD_OK) {
@@ -558,23 +566,7 @@ static enum kd_code pjob_run(void *ud, void *p, struct kd_err *err)
     L->res->total.replaced++;
     j->fc.counts->replaced++;
     {
-        struct kd_parcel_new pn = {number,
-                                   j->attrs[0][0] ? j->attrs[0] : NULL,
-                                   j->attrs[1][0] ? j->attrs[1] : NULL,
-                                   j->attrs[2][0] ? j->attrs[2] : NULL,
-                                   j->declared,
-                                   0,
-                                   0,
-                                   L->now,
-                                   NULL,
-                                   "replace",
-                                   j->fc.src_name,
-                                   j->fc.fid,
-                                   j->hash,
-                                   j->cad,
-                                   j->cad_len,
-                                   NULL,
-                                   0};
+        struct kd_parcel_new pn = parcel_new(L, j, number, "replace");
         rc = kd_writer_parcel_commit(L->w, &pn, &j->prep, &id, err);
     }
     if (!rc)
