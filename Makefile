@@ -34,7 +34,7 @@ test-asan:
 test-tsan:
 	$(MAKE) build BUILD=build-tsan CMAKE_FLAGS="-DKD_TSAN=ON -DCMAKE_BUILD_TYPE=Debug"
 	cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1" \
-	  ctest -j $(JOBS) --output-on-failure --timeout 600 -R 'serve|ogc|load|sample_region|shape_index'
+	  ctest -j $(JOBS) --output-on-failure --timeout 600 -R 'serve|ogc|load|sample_region|shape_index|answers'
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan

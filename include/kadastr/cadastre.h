@@ -12,6 +12,7 @@
 #include "kadastr/geo.h"
 #include "kadastr/store.h"
 
+#include <signal.h>
 #include <stdint.h>
 
 /* The gap tolerance of check G4 (DOMAIN.md): parcels this close count as neighbours. */
@@ -277,6 +278,41 @@ enum kd_code kd_points_run(struct kd_points *pts, struct kd_parcel_index *idx,
  * whole string: the x,y of a --points line, a --point or --bbox argument. OUT v[0..n-1], finite.
  * Returns 0, or -1 when s is anything else (v then undefined). */
 int kd_points_parse_numbers(const char *s, double *v, int n);
+
+/* ---- prepared answers (answers.c) ----------------------------------------------------------- */
+
+/* The anonymous answer of a parcel, the body of GET /api/v1/parcels/{number}: a Feature
+ * (kd_lookup_json_feature) with zones, restrictions and rights (kinds and shares, never
+ * parties), lon/lat by to_4326 (office CRS -> EPSG:4326) with 7 decimals. */
+enum kd_code kd_answer_parcel(struct kd_store *st, struct kd_xform *to_4326,
+                              const struct kd_parcel *p, struct kd_buf *out,
+                              struct kd_err *err) KD_WUR;
+/* The fingerprint of answers made with to_4326 by this build (16 hex digits): the answer
+ * format's version, the transformation's definition and the answer of a fixed parcel.
+ * Answers kept with another fingerprint are not served. */
+enum kd_code kd_answers_fingerprint(struct kd_store *st, struct kd_xform *to_4326, char out[17],
+                                    struct kd_err *err) KD_WUR;
+/* Whether the answers kept in st were made as this build makes them with to_4326. */
+enum kd_code kd_answers_usable(struct kd_store *st, struct kd_xform *to_4326, int *usable,
+                               struct kd_err *err) KD_WUR;
+/* A maker of answers on one store connection (opened for writing) and its thread's geo. */
+struct kd_answers;
+enum kd_code kd_answers_open(struct kd_store *st, struct kd_geo *g, struct kd_answers **a,
+                             struct kd_err *err) KD_WUR;
+void kd_answers_close(struct kd_answers *a);
+/* Inside a write transaction: prepares up to max (0: a large batch) of the answers missing
+ * (all of them, first dropped, when the kept fingerprint is not this build's). OUT n (may be
+ * NULL) made, more: 1 when there may be more. Stops with KD_EINTERRUPTED when *interrupted
+ * (may be NULL) is set. */
+enum kd_code kd_answers_step(struct kd_answers *a, long max, volatile sig_atomic_t *interrupted,
+                             int64_t *n, int *more, struct kd_err *err) KD_WUR;
+/* Whether the last step wrote a new fingerprint (readers that found the old one unusable
+ * should look again once it commits). */
+int kd_answers_renewed(const struct kd_answers *a);
+/* Inside a write transaction: every missing answer (kadastr migrate). OUT n (may be NULL). */
+enum kd_code kd_answers_prepare(struct kd_store *st, struct kd_geo *g,
+                                volatile sig_atomic_t *interrupted, int64_t *n,
+                                struct kd_err *err) KD_WUR;
 
 /* ---- open-data export (export.c) ----------------------------------------------------------- */
 

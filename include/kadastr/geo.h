@@ -73,6 +73,9 @@ enum kd_code kd_xform_epsg(struct kd_geo *g, int src_srid, int dst_srid,
                            const double office_area[4], struct kd_xform **xf,
                            struct kd_err *err) KD_WUR;
 void kd_xform_free(struct kd_xform *xf);
+/* The definition the transformation was made from (a PROJ string or pipeline): what decides
+ * its output, so a result kept on disk can name the transformation that made it. */
+const char *kd_xform_definition(const struct kd_xform *xf);
 /* Transforms n points in place (forward, or inverse when inverse != 0).
  * Errors: KD_EGEO "op.failed" with the first failing point. */
 enum kd_code kd_xform_points(struct kd_xform *xf, int inverse, double *x, double *y, size_t n,

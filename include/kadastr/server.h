@@ -22,6 +22,9 @@ struct kd_server_opts {
     unsigned idle_timeout_s; /* 0: 30 */
     int no_lookup_index;     /* 1: no shared shape index (saves its memory; lookups go through
                                 the database, same answers, slower) */
+    int no_prepared_answers; /* 1: /api/v1/parcels/{number} makes every answer from the
+                                register instead of reading the one prepared at write time
+                                (same bytes, slower; a test oracle) */
 };
 
 struct kd_server;

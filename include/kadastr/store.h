@@ -12,7 +12,7 @@
 
 /* The schema version this binary writes. Older databases are migrated when opened for
  * writing; newer ones are refused. */
-#define KD_STORE_SCHEMA_VERSION 3
+#define KD_STORE_SCHEMA_VERSION 4
 
 struct kd_store;
 
@@ -179,6 +179,35 @@ enum kd_code kd_store_parcel_versions(struct kd_store *st, const char *number, i
 /* Number of parcel versions current at as_of (NULL: live). */
 enum kd_code kd_store_parcels_count(struct kd_store *st, const char *as_of, int64_t *n,
                                     struct kd_err *err) KD_WUR;
+
+/* ---- prepared answers (schema v4; src/store/answers.c) ------------------------------------ */
+
+/* The anonymous answer of a live parcel is kept as bytes; the triggers of the schema clear
+ * it in the same transaction as any change to what it shows. The store keeps the bytes;
+ * cadastre makes them (kd_answers_step), after the write that cleared them. */
+
+/* Appends the prepared answer of the live parcel numbered number to out. *found is 0 when
+ * there is none (no such live parcel, or its answer is cleared and not yet prepared again):
+ * the caller answers from the register then. */
+enum kd_code kd_store_answer_get(struct kd_store *st, const char *number, struct kd_buf *out,
+                                 int *found, struct kd_err *err) KD_WUR;
+/* Keeps the answer of live parcel version parcel_id. */
+enum kd_code kd_store_answer_put(struct kd_store *st, int64_t parcel_id, const void *body,
+                                 size_t len, struct kd_err *err) KD_WUR;
+/* Inside a write transaction: calls cb (with geometry) for up to max live parcels whose
+ * answer is missing: the cleared ones, then those added since the last pass, in id order
+ * (cleared answers of retired versions are dropped). cb is expected to kd_store_answer_put.
+ * OUT more: 1 when there may be more (call again). */
+enum kd_code kd_store_answers_pending(struct kd_store *st, long max, kd_parcel_cb cb, void *ud,
+                                      int *more, struct kd_err *err) KD_WUR;
+/* The connection's data version (PRAGMA data_version): it changes when another connection
+ * commits, so a poller knows when to look again. */
+enum kd_code kd_store_data_version(struct kd_store *st, int64_t *v, struct kd_err *err) KD_WUR;
+/* A small page cache for a connection that only writes now and then (the server's). */
+enum kd_code kd_store_small_cache(struct kd_store *st, struct kd_err *err) KD_WUR;
+/* Drops every answer (they were made by another transformation, or another format): the
+ * next kd_store_answers_pending hands out every live parcel. */
+enum kd_code kd_store_answers_clear(struct kd_store *st, struct kd_err *err) KD_WUR;
 
 struct kd_lineage {
     char kind[16]; /* "split-of", "merge-of", "replaces", "correction-of" */

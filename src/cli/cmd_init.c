@@ -3,6 +3,7 @@
  * what one holds. */
 #include "cli_int.h"
 
+#include "kadastr/cadastre.h"
 #include "kadastr/geo.h"
 #include "kadastr/store.h"
 
@@ -103,7 +104,8 @@ void kd_cli_migrate_help(void)
     printf("usage: kadastr migrate DB\n\n"
            "Brings a database made by an older kadastr to this version's schema (%d), in one\n"
            "transaction. Commands that write migrate by themselves; read-only ones (lookup,\n"
-           "export, serve) ask for this first.\n\n"
+           "export, serve) ask for this first. It also makes the parcels' prepared answers\n"
+           "that are missing (a running server makes them itself; docs/operations.md).\n\n"
            "exit status: 0 done (or nothing to do), 1 error (database unchanged)\n",
            KD_STORE_SCHEMA_VERSION);
 }
@@ -111,7 +113,9 @@ void kd_cli_migrate_help(void)
 int kd_cli_migrate(int argc, char **argv)
 {
     struct kd_store *st = NULL;
+    struct kd_geo *g = NULL;
     struct kd_err err;
+    int64_t answers = 0;
     int found;
 
     kd_err_init(&err);
@@ -120,11 +124,25 @@ int kd_cli_migrate(int argc, char **argv)
     if (kd_store_open(argv[1], KD_STORE_RW, &st, &err))
         return kd_cli_fail("migrate", &err);
     found = kd_store_schema_version_found(st);
+    /* the parcels' prepared answers: made for a database older than schema 4, and again for
+     * all when this build or its PROJ makes them differently */
+    if (kd_geo_new(&g, &err) || kd_store_begin(st, &err) ||
+        kd_answers_prepare(st, g, NULL, &answers, &err) || kd_store_commit(st, &err)) {
+        kd_store_rollback(st);
+        kd_store_close(st);
+        kd_geo_free(g);
+        return kd_cli_fail("migrate", &err);
+    }
     kd_store_close(st);
+    kd_geo_free(g);
     if (found == KD_STORE_SCHEMA_VERSION)
-        printf("%s: schema %d, nothing to do\n", argv[1], found);
+        printf("%s: schema %d", argv[1], found);
     else
-        printf("%s: migrated from schema %d to %d\n", argv[1], found, KD_STORE_SCHEMA_VERSION);
+        printf("%s: migrated from schema %d to %d", argv[1], found, KD_STORE_SCHEMA_VERSION);
+    if (answers)
+        printf(", %lld parcel answers prepared\n", (long long)answers);
+    else
+        printf(found == KD_STORE_SCHEMA_VERSION ? ", nothing to do\n" : "\n");
     return KD_EXIT_OK;
 }
 

@@ -20,7 +20,7 @@ void kd_cli_serve_help(void)
     printf("usage: kadastr serve DB [--listen ADDR:PORT] [--threads N] [--base-url URL]\n"
            "                        [--cors ORIGINS] [--access-log FILE] [--port-file FILE]\n"
            "                        [--per-ip-limit N] [--idle-timeout SECONDS]\n"
-           "                        [--no-lookup-index]\n\n"
+           "                        [--no-lookup-index] [--no-prepared-answers]\n\n"
            "Serves the register over HTTP: the cadastre API under /api/v1 and /health\n"
            "(docs/operations.md, docs/api.md).\n\n"
            "  --listen ADDR:PORT  default 127.0.0.1:8080 (port 0: any free port)\n"
@@ -33,6 +33,9 @@ void kd_cli_serve_help(void)
            "  --idle-timeout S    close a connection idle for S seconds (default 30)\n"
            "  --no-lookup-index   no in-memory lookup index (about 220 MB per million\n"
            "                      parcels): /api/v1/lookup reads the database, slower\n"
+           "  --no-prepared-answers  make every /api/v1/parcels/{number} answer from the\n"
+           "                      register instead of reading the one prepared when it was\n"
+           "                      written (the same bytes, slower)\n"
            "Each option can also come from the environment: KADASTR_LISTEN, KADASTR_THREADS,\n"
            "KADASTR_BASE_URL, KADASTR_CORS, KADASTR_ACCESS_LOG, KADASTR_PER_IP_LIMIT,\n"
            "KADASTR_IDLE_TIMEOUT (options win).\n\n"
@@ -67,6 +70,7 @@ int kd_cli_serve(int argc, char **argv)
                                          {"per-ip-limit", required_argument, NULL, 'i'},
                                          {"idle-timeout", required_argument, NULL, 'T'},
                                          {"no-lookup-index", no_argument, NULL, 'N'},
+                                         {"no-prepared-answers", no_argument, NULL, 'P'},
                                          {NULL, 0, NULL, 0}};
     struct kd_server_opts o;
     struct kd_server *srv = NULL;
@@ -113,6 +117,9 @@ int kd_cli_serve(int argc, char **argv)
         case 'N':
             o.no_lookup_index = 1;
             break;
+        case 'P':
+            o.no_prepared_answers = 1;
+            break;
         default:
             return kd_cli_usage("serve", "unknown option");
         }
@@ -137,16 +144,10 @@ int kd_cli_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (kd_server_start(&o, &srv, &err))
         return kd_cli_fail("serve", &err);
-    if (port_file) {
-        FILE *f = fopen(port_file, "w");
-        if (!f || fprintf(f, "%u\n", kd_server_port(srv)) < 0 || fclose(f) != 0) {
-            kd_server_free(srv, 0);
-            kd_err_set(&err, KD_EIO, "serve.port_file", "cannot write the port to %s", port_file);
-            return kd_cli_fail("serve", &err);
-        }
-    }
     kd_server_shape_stats(srv, &ss);
     fprintf(stderr, "kadastr serve: %s on %s\n", o.db_path, kd_server_base_url(srv));
+    if (o.no_prepared_answers)
+        fprintf(stderr, "kadastr serve: no prepared answers (--no-prepared-answers)\n");
     if (o.no_lookup_index)
         fprintf(stderr, "kadastr serve: no lookup index (--no-lookup-index)\n");
     else
@@ -155,6 +156,15 @@ int kd_cli_serve(int argc, char **argv)
                 "%.0f MB, built in %.1f s\n",
                 ss.n_parcels, ss.n_zones, ss.n_restrictions, (double)ss.bytes / 1048576.0,
                 ss.build_s);
+    /* last: a script that waits for the port file finds the notes above written */
+    if (port_file) {
+        FILE *f = fopen(port_file, "w");
+        if (!f || fprintf(f, "%u\n", kd_server_port(srv)) < 0 || fclose(f) != 0) {
+            kd_server_free(srv, 0);
+            kd_err_set(&err, KD_EIO, "serve.port_file", "cannot write the port to %s", port_file);
+            return kd_cli_fail("serve", &err);
+        }
+    }
     for (;;) {
         if (sigwait(&set, &sig) != 0)
             continue;

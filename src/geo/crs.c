@@ -302,7 +302,14 @@ enum kd_code kd_xform_new(struct kd_geo *g, const char *definition, struct kd_xf
         return kd_err_set(err, KD_ENOMEM, "geo.nomem", "out of memory");
     xf->g = g;
     xf->op = proj_create(g->proj, definition);
+    xf->definition = strdup(definition);
+    if (!xf->definition) {
+        proj_destroy(xf->op);
+        free(xf);
+        return kd_err_set(err, KD_ENOMEM, "geo.nomem", "out of memory");
+    }
     if (!xf->op) {
+        free(xf->definition);
         kd_err_set(err, KD_EGEO, "op.create", "PROJ cannot create the operation '%s': %s",
                    definition, proj_context_errno_string(g->proj, proj_context_errno(g->proj)));
         free(xf);
@@ -327,10 +334,16 @@ enum kd_code kd_xform_epsg(struct kd_geo *g, int src_srid, int dst_srid,
     return rc;
 }
 
+const char *kd_xform_definition(const struct kd_xform *xf)
+{
+    return xf->definition;
+}
+
 void kd_xform_free(struct kd_xform *xf)
 {
     if (xf) {
         proj_destroy(xf->op);
+        free(xf->definition);
         free(xf);
     }
 }

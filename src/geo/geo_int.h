@@ -16,6 +16,7 @@ struct kd_geo {
 struct kd_xform {
     struct kd_geo *g;
     PJ *op;
+    char *definition; /* what it was made from (kd_xform_definition) */
 };
 
 /* Calls fn on every coordinate array of a 2D WKB geometry: n points at p (x,y pairs of

@@ -63,23 +63,33 @@ static void health(struct req *r, struct worker *w, struct answer *a)
                 (long long)w->n_live, w->srid, atoi_safe(version));
 }
 
+/* The anonymous answer prepared since the register last changed (one row), else made from the
+ * register by the same function (kd_answer_parcel). */
 static void parcel(struct req *r, struct worker *w, struct answer *a, const char *num)
 {
-    struct kd_lookup_json_opts o = {w->to_4326, NULL, 1, 0, 1, 7};
     char number[KD_CADNUM_MAX];
     struct kd_parcel p;
     struct kd_err err;
     enum kd_code rc;
+    int found = 0;
 
     if (kd_req_check_args(r, a, no_args) || path_number(r, w, a, num, number))
         return;
-    kd_parcel_init(&p);
     kd_err_init(&err);
+    if (w->answers && kd_store_answer_get(w->st, number, &a->body, &found, &err)) {
+        kd_answer_failed(r, a, &err);
+        return;
+    }
+    if (found) {
+        a->content_type = GEOJSON;
+        return;
+    }
+    kd_parcel_init(&p);
     rc = kd_store_parcel_get(w->st, number, NULL, 1, &p, &err);
     if (rc == KD_ENOTFOUND)
         kd_answer_problem(r, a, 404, "parcel.not_found", NULL,
                           (const char *const[]){"number", number, NULL});
-    else if (rc || kd_lookup_json_feature(w->st, &o, &p, NULL, &a->body, &err))
+    else if (rc || kd_answer_parcel(w->st, w->to_4326, &p, &a->body, &err))
         kd_answer_failed(r, a, &err);
     else
         a->content_type = GEOJSON;

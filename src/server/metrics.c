@@ -92,4 +92,13 @@ void kd_metrics_answer(struct kd_server *srv, struct answer *a)
                 "# TYPE kadastr_http_requests_in_flight gauge\n"
                 "kadastr_http_requests_in_flight %d\n",
                 atomic_load(&srv->in_flight));
+    kd_buf_addf(&a->body,
+                "# HELP kadastr_answers_prepared_total Parcel answers made by the preparer.\n"
+                "# TYPE kadastr_answers_prepared_total counter\n"
+                "kadastr_answers_prepared_total %lu\n"
+                "# HELP kadastr_answers_up_to_date 1 when the preparer found nothing left to "
+                "make at its last look.\n"
+                "# TYPE kadastr_answers_up_to_date gauge\n"
+                "kadastr_answers_up_to_date %d\n",
+                atomic_load(&srv->prep.made), atomic_load(&srv->prep.idle));
 }

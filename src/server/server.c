@@ -99,7 +99,8 @@ static struct worker *worker_get(struct kd_server *srv, struct kd_err *err)
     w->numfmt = cfg->numfmt;
     if (kd_xform_epsg(w->g, cfg->srid, 4326, cfg->area, &w->to_4326, err) ||
         kd_xform_epsg(w->g, 4326, cfg->srid, cfg->area, &w->from_4326, err) ||
-        kd_store_parcels_count(w->st, NULL, &w->n_live, err))
+        kd_store_parcels_count(w->st, NULL, &w->n_live, err) ||
+        (!srv->no_answers && kd_answers_usable(w->st, w->to_4326, &w->answers, err)))
         goto fail;
     w->generation = gen;
     return w;
@@ -771,6 +772,7 @@ enum kd_code kd_server_start(const struct kd_server_opts *o, struct kd_server **
     /* the database must be readable now: a clear error beats 503s later */
     rc = kd_store_open(o->db_path, KD_STORE_RO, &st, err);
     kd_store_close(st);
+    srv->no_answers = o->no_prepared_answers;
     if (rc)
         goto fail;
     kd_snprintf(dir, sizeof dir, "%s/i18n", o->data_dir ? o->data_dir : KD_DATA_DIR);
@@ -841,6 +843,8 @@ enum kd_code kd_server_start(const struct kd_server_opts *o, struct kd_server **
         rc = kd_err_set(err, KD_EIO, "serve.start", "libmicrohttpd could not start");
         goto fail;
     }
+    if (!srv->no_answers && (rc = kd_preparer_start(srv, err)) != KD_OK)
+        goto fail;
     *out = srv;
     return KD_OK;
 fail:
@@ -876,6 +880,7 @@ enum kd_code kd_server_reopen(struct kd_server *srv, struct kd_err *err)
     atomic_fetch_add(&srv->generation, 1);
     pthread_mutex_unlock(&srv->shapes_mu);
     shapes_release(old);
+    kd_preparer_wake(srv);
     if (!fresh)
         return kd_err_set(err, KD_ENOMEM, "serve.nomem", "out of memory");
     return fresh->idx || srv->no_shapes ? KD_OK : err->code;
@@ -894,6 +899,7 @@ void kd_server_free(struct kd_server *srv, double grace_s)
 {
     if (!srv)
         return;
+    kd_preparer_stop(srv);
     if (srv->d) {
         struct timespec t0, t;
         /* stop accepting, and close the listening socket now: a client that connects

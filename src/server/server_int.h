@@ -46,6 +46,16 @@ struct kd_server {
     pthread_mutex_t shapes_mu; /* guards shapes and the generation it goes with */
     struct kd_shapes *shapes;  /* the current index (workers take a reference) */
     int no_shapes;             /* --no-lookup-index: holders without an index */
+    int no_answers;            /* --no-prepared-answers: every parcel from the register */
+    struct {                   /* the answer preparer (preparer.c) */
+        pthread_t thread;
+        int inited, started;
+        pthread_mutex_t mu; /* guards stop and woken */
+        pthread_cond_t cv;
+        int stop, woken;
+        atomic_ulong made; /* answers made since start */
+        atomic_int idle;   /* 1: nothing was left to make at its last look */
+    } prep;
     atomic_ulong next_request;
     atomic_int in_flight;
     struct kd_metrics {
@@ -59,6 +69,11 @@ struct kd_server {
     unsigned long start_id; /* start time, to make request ids unique across restarts */
 };
 
+/* preparer.c: the thread that makes missing parcel answers while the server runs. */
+enum kd_code kd_preparer_start(struct kd_server *srv, struct kd_err *err) KD_WUR;
+void kd_preparer_wake(struct kd_server *srv); /* look again now (the file changed) */
+void kd_preparer_stop(struct kd_server *srv); /* stops and joins it (idempotent) */
+
 /* A pool thread's own handles (made on its first request, remade after a reopen). */
 struct worker {
     unsigned generation;
@@ -66,6 +81,7 @@ struct worker {
     struct kd_geo *g;
     struct kd_xform *to_4326;   /* office CRS -> lon/lat */
     struct kd_xform *from_4326; /* lon/lat -> office CRS */
+    int answers; /* the prepared parcel answers are this build's (kd_answers_usable) */
     int srid;
     enum kd_numfmt numfmt;
     int64_t n_live;           /* live parcels when this worker opened the database (/health) */

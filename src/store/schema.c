@@ -7,7 +7,12 @@
  * v2: parcel_overlays (what lies on each live parcel, kept at write time) and the load log.
  * v3: the store maintains its geometry R*Trees itself: SpatiaLite's per-row triggers
  *     (index, geometry constraint, last-change time) are dropped; they prepared a statement
- *     for every inserted row and halved load speed. */
+ *     for every inserted row and halved load speed.
+ * v4: parcel_answers, the anonymous answer of each live parcel prepared at write time
+ *     (src/cadastre/answers.c). Triggers clear an answer in the same transaction as any
+ *     change to what it shows: the parcel row, its overlays, its rights, or a zone or
+ *     restriction on it. A cleared answer (body NULL) is served from the register until
+ *     the writer prepares it again before its commit. */
 #include "store_int.h"
 
 #include <stdio.h>
@@ -168,8 +173,68 @@ static enum kd_code step3(struct kd_store *st, const struct kd_store_config *cfg
     return KD_OK;
 }
 
+static enum kd_code step4(struct kd_store *st, const struct kd_store_config *cfg,
+                          struct kd_err *err)
+{
+    static const struct {
+        const char *name, *event, *table, *body, *arg;
+    } triggers[] = {
+        {"right_ins", "INSERT", "rights", NULL, "NEW"},
+        {"right_upd_old", "UPDATE", "rights", NULL, "OLD"},
+        {"right_upd_new", "UPDATE", "rights", NULL, "NEW"},
+        {"right_del", "DELETE", "rights", NULL, "OLD"},
+        {"zone_upd", "UPDATE", "zones", "zones", NULL},
+        {"zone_del", "DELETE", "zones", "zones", NULL},
+        {"restriction_upd", "UPDATE", "restrictions", "restrictions", NULL},
+        {"restriction_del", "DELETE", "restrictions", "restrictions", NULL},
+    };
+    char body[512], sql[768];
+    enum kd_code rc;
+    size_t i;
+
+    (void)cfg;
+    rc = kd_store_exec(
+        st,
+        "CREATE TABLE parcel_answers("
+        "  parcel_id INTEGER PRIMARY KEY REFERENCES parcels(id),"
+        "  body BLOB);"
+        "CREATE INDEX parcel_answers_todo ON parcel_answers(parcel_id) WHERE body IS NULL;"
+        /* answers exist for live parcels up to this id (but the cleared ones) */
+        "INSERT OR REPLACE INTO kd_meta VALUES('answers_upto', '0');"
+        "CREATE TRIGGER parcel_answers_parcel AFTER UPDATE ON parcels BEGIN"
+        "  UPDATE parcel_answers SET body = NULL WHERE parcel_id = OLD.id AND body IS NOT NULL;"
+        "END;"
+        "CREATE TRIGGER parcel_answers_overlay_ins AFTER INSERT ON parcel_overlays BEGIN"
+        "  UPDATE parcel_answers SET body = NULL WHERE parcel_id = NEW.parcel_id"
+        "  AND body IS NOT NULL; END;"
+        "CREATE TRIGGER parcel_answers_overlay_upd AFTER UPDATE ON parcel_overlays BEGIN"
+        "  UPDATE parcel_answers SET body = NULL WHERE parcel_id IN (OLD.parcel_id,"
+        "  NEW.parcel_id) AND body IS NOT NULL; END;"
+        "CREATE TRIGGER parcel_answers_overlay_del AFTER DELETE ON parcel_overlays BEGIN"
+        "  UPDATE parcel_answers SET body = NULL WHERE parcel_id = OLD.parcel_id"
+        "  AND body IS NOT NULL; END;",
+        err);
+    for (i = 0; !rc && i < sizeof triggers / sizeof triggers[0]; i++) {
+        if (triggers[i].body) /* the parcels a zone or restriction lies on */
+            snprintf(body, sizeof body,
+                     "UPDATE parcel_answers SET body = NULL WHERE body IS NOT NULL AND parcel_id "
+                     "IN (SELECT parcel_id FROM parcel_overlays WHERE layer = '%s' AND "
+                     "area_id = OLD.id);",
+                     triggers[i].body);
+        else /* the live parcel a rights row names */
+            snprintf(body, sizeof body,
+                     "UPDATE parcel_answers SET body = NULL WHERE body IS NOT NULL AND parcel_id "
+                     "IN (SELECT id FROM parcels WHERE number = %s.number AND valid_to IS NULL);",
+                     triggers[i].arg);
+        snprintf(sql, sizeof sql, "CREATE TRIGGER parcel_answers_%s AFTER %s ON %s BEGIN %s END;",
+                 triggers[i].name, triggers[i].event, triggers[i].table, body);
+        rc = kd_store_exec(st, sql, err);
+    }
+    return rc;
+}
+
 typedef enum kd_code (*step_fn)(struct kd_store *, const struct kd_store_config *, struct kd_err *);
-static const step_fn steps[KD_STORE_SCHEMA_VERSION] = {step1, step2, step3};
+static const step_fn steps[KD_STORE_SCHEMA_VERSION] = {step1, step2, step3, step4};
 
 enum kd_code kd_store_schema_apply(struct kd_store *st, int from, int to,
                                    const struct kd_store_config *cfg, struct kd_err *err)

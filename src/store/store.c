@@ -60,7 +60,7 @@ static const char *const stmt_sql[Q_COUNT] = {
         "JOIN zones z ON o.layer = 'zones' AND z.id = o.area_id WHERE o.parcel_id = ?1 "
         "UNION ALL SELECT o.layer, o.area_id, r.code, r.kind, r.name, o.area_m2 "
         "FROM parcel_overlays o JOIN restrictions r ON o.layer = 'restrictions' "
-        "AND r.id = o.area_id WHERE o.parcel_id = ?1 ORDER BY 1, 6 DESC, 3",
+        "AND r.id = o.area_id WHERE o.parcel_id = ?1 ORDER BY 1, 6 DESC, 3, 2",
     [Q_PARTY_GET] = "SELECT id, party_id, kind, name FROM parties WHERE party_id = ?1",
     [Q_PARTY_INSERT] = "INSERT INTO parties(party_id, kind, name, source, created_at) "
                        "VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -78,6 +78,11 @@ static const char *const stmt_sql[Q_COUNT] = {
                            "VALUES(?1, ?2, ?3, ?4, ?5)",
     [Q_RTREE_PARCEL_3857] = "INSERT INTO idx_parcels_geom_3857(pkid, xmin, xmax, ymin, ymax) "
                             "VALUES(?1, ?2, ?3, ?4, ?5)",
+    /* the live number index finds the id; the answer is the row of that id */
+    [Q_ANSWER_GET] = "SELECT a.body FROM parcels p JOIN parcel_answers a ON a.parcel_id = p.id "
+                     "WHERE p.number = ?1 AND p.valid_to IS NULL AND a.body IS NOT NULL",
+    [Q_ANSWER_PUT] = "INSERT INTO parcel_answers(parcel_id, body) VALUES(?1, ?2) "
+                     "ON CONFLICT(parcel_id) DO UPDATE SET body = excluded.body",
     [Q_APP_PUT] = "INSERT OR IGNORE INTO applications(number, kind, parcel_number, status, "
                   "submitted_at) VALUES(?1, ?2, ?3, ?4, ?5)",
 };

@@ -49,6 +49,8 @@ enum stmt_id {
     Q_APP_PUT,
     Q_RTREE_PARCEL_CAD,
     Q_RTREE_PARCEL_3857,
+    Q_ANSWER_GET,
+    Q_ANSWER_PUT,
     Q_COUNT
 };
 

@@ -37,12 +37,21 @@ done_testing() {
   echo "$checks checks, $failures failures"
   [ "$failures" -eq 0 ]
 }
-# start_server DB: kadastr serve DB on a free loopback port (2 threads, access log to
-# access.log) in the background; sets SERVER (its pid) and BASE (its URL). Exits the test
-# when no port comes.
+# start_server DB [NAME OPTION...]: kadastr serve DB on a free loopback port (2 threads)
+# in the background, with the options given; sets SERVER (its pid) and BASE (its URL). The
+# access log goes to access.log, or with a NAME to NAME.log and the server's stderr to
+# NAME.err. Exits the test when no port comes.
 start_server() {
+  local db=$1 name=${2:-}
+  [ $# -gt 1 ] && shift 2 || shift
   rm -f port
-  "$KADASTR" serve "$1" --listen 127.0.0.1:0 --threads 2 --port-file port --access-log access.log &
+  if [ -n "$name" ]; then
+    "$KADASTR" serve "$db" --listen 127.0.0.1:0 --threads 2 --port-file port \
+      --access-log "$name.log" "$@" 2>"$name.err" &
+  else
+    "$KADASTR" serve "$db" --listen 127.0.0.1:0 --threads 2 --port-file port \
+      --access-log access.log "$@" &
+  fi
   SERVER=$!
   for _ in $(seq 1 250); do
     [ -s port ] && break

@@ -22,16 +22,10 @@ extent=$out
 start_server db
 indexed=$BASE
 indexed_pid=$SERVER
-mv port port.indexed
-"$KADASTR" serve db --listen 127.0.0.1:0 --threads 2 --port-file port --access-log plain.log \
-  --no-lookup-index 2>plain.err &
-plain_pid=$!
-for _ in $(seq 1 250); do
-  [ -s port ] && break
-  sleep 0.02
-done
-[ -s port ] || { fail "the second server wrote no port file"; kill -TERM "$indexed_pid" "$plain_pid"; exit 1; }
-plain="http://127.0.0.1:$(cat port)"
+start_server db plain --no-lookup-index
+plain=$BASE
+plain_pid=$SERVER
+trap 'kill -TERM "$indexed_pid" "$plain_pid" 2>/dev/null' EXIT
 expect_contains "the second server says it has no index" "no lookup index" "$(cat plain.err)"
 
 run python3 - "$indexed" "$plain" "$extent" shapes.hex <<'EOF'
@@ -94,4 +88,5 @@ expect_eq "the index answers as the store does" 0 "$rc"
 kill -TERM "$indexed_pid" "$plain_pid"
 wait "$indexed_pid" || fail "the indexed server did not exit 0"
 wait "$plain_pid" || fail "the plain server did not exit 0"
+trap - EXIT
 done_testing

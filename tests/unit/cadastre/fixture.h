@@ -291,7 +291,9 @@ static enum kd_code fx_specials(struct fx *f)
 }
 
 /* The whole fixture region: an nx * ny grid and the specials. */
-static enum kd_code fx_write(const char *path, int nx, int ny, struct kd_err *err)
+/* (not every test program writes a whole region) */
+__attribute__((unused)) static enum kd_code fx_write(const char *path, int nx, int ny,
+                                                     struct kd_err *err)
 {
     struct fx f;
     enum kd_code rc;
