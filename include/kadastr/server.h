@@ -10,21 +10,23 @@
 
 struct kd_server_opts {
     const char *db_path;
-    const char *listen;      /* "ADDR:PORT" (IPv4 or [IPv6]); port 0 picks a free one */
-    unsigned threads;        /* pool size; 0: the number of processors */
-    const char *base_url;    /* the public URL of the service (links, problem types); NULL:
-                                http://ADDR:PORT */
-    const char *cors;        /* allowed origins, comma-separated; NULL: any ("*") */
-    const char *access_log;  /* a file to append to; NULL: stderr */
-    const char *data_dir;    /* i18n/ (message catalogues) and openapi.json (GET /api) are
-                                read from it; NULL: the built-in path (data/) */
-    unsigned per_ip_limit;   /* connections per client address; 0: 256 */
-    unsigned idle_timeout_s; /* 0: 30 */
-    int no_lookup_index;     /* 1: no shared shape index (saves its memory; lookups go through
-                                the database, same answers, slower) */
-    int no_prepared_answers; /* 1: /api/v1/parcels/{number} makes every answer from the
-                                register instead of reading the one prepared at write time
-                                (same bytes, slower; a test oracle) */
+    const char *listen;            /* "ADDR:PORT" (IPv4 or [IPv6]); port 0 picks a free one */
+    unsigned threads;              /* pool size; 0: the number of processors */
+    const char *base_url;          /* the public URL of the service (links, problem types); NULL:
+                                      http://ADDR:PORT */
+    const char *cors;              /* allowed origins, comma-separated; NULL: any ("*") */
+    const char *access_log;        /* a file to append to; NULL: stderr */
+    const char *data_dir;          /* i18n/ (message catalogues) and openapi.json (GET /api) are
+                                      read from it; NULL: the built-in path (data/) */
+    unsigned per_ip_limit;         /* connections per client address; 0: 256 */
+    unsigned idle_timeout_s;       /* 0: 30 */
+    unsigned connection_memory_kb; /* libmicrohttpd's memory per connection; 0: 64. It holds the
+                                      request and its parsed arguments (about 48 bytes each) */
+    int no_lookup_index;           /* 1: no shared shape index (saves its memory; lookups go through
+                                      the database, same answers, slower) */
+    int no_prepared_answers;       /* 1: /api/v1/parcels/{number} makes every answer from the
+                                      register instead of reading the one prepared at write time
+                                      (same bytes, slower; a test oracle) */
 };
 
 struct kd_server;

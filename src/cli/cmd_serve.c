@@ -20,6 +20,7 @@ void kd_cli_serve_help(void)
     printf("usage: kadastr serve DB [--listen ADDR:PORT] [--threads N] [--base-url URL]\n"
            "                        [--cors ORIGINS] [--access-log FILE] [--port-file FILE]\n"
            "                        [--per-ip-limit N] [--idle-timeout SECONDS]\n"
+           "                        [--connection-memory KB]\n"
            "                        [--no-lookup-index] [--no-prepared-answers]\n\n"
            "Serves the register over HTTP: the cadastre API under /api/v1 and /health\n"
            "(docs/operations.md, docs/api.md).\n\n"
@@ -31,6 +32,9 @@ void kd_cli_serve_help(void)
            "  --port-file FILE    write the port listened on (for tests and scripts)\n"
            "  --per-ip-limit N    connections at once from one client address (default 256)\n"
            "  --idle-timeout S    close a connection idle for S seconds (default 30)\n"
+           "  --connection-memory KB  memory per connection, 16 to 1024 (default 64): a\n"
+           "                      request with more query arguments than it holds (about\n"
+           "                      900 at 64, 1,500 at 128) is closed unanswered\n"
            "  --no-lookup-index   no in-memory lookup index (about 220 MB per million\n"
            "                      parcels): /api/v1/lookup reads the database, slower\n"
            "  --no-prepared-answers  make every /api/v1/parcels/{number} answer from the\n"
@@ -38,7 +42,7 @@ void kd_cli_serve_help(void)
            "                      written (the same bytes, slower)\n"
            "Each option can also come from the environment: KADASTR_LISTEN, KADASTR_THREADS,\n"
            "KADASTR_BASE_URL, KADASTR_CORS, KADASTR_ACCESS_LOG, KADASTR_PER_IP_LIMIT,\n"
-           "KADASTR_IDLE_TIMEOUT (options win).\n\n"
+           "KADASTR_IDLE_TIMEOUT, KADASTR_CONNECTION_MEMORY (options win).\n\n"
            "Signals: SIGTERM/SIGINT stop (requests in flight finish, at most 5 s), SIGHUP\n"
            "reopens the database (replace the file atomically, then send SIGHUP).\n"
            "exit status: 0 stopped by a signal, 1 error (port in use, unreadable database),\n"
@@ -71,12 +75,14 @@ int kd_cli_serve(int argc, char **argv)
                                          {"idle-timeout", required_argument, NULL, 'T'},
                                          {"no-lookup-index", no_argument, NULL, 'N'},
                                          {"no-prepared-answers", no_argument, NULL, 'P'},
+                                         {"connection-memory", required_argument, NULL, 'M'},
                                          {NULL, 0, NULL, 0}};
     struct kd_server_opts o;
     struct kd_server *srv = NULL;
     struct kd_shape_index_stats ss;
     const char *port_file = NULL, *threads = getenv("KADASTR_THREADS");
     const char *per_ip = getenv("KADASTR_PER_IP_LIMIT"), *idle = getenv("KADASTR_IDLE_TIMEOUT");
+    const char *conn_mem = getenv("KADASTR_CONNECTION_MEMORY");
     struct kd_err err;
     sigset_t set;
     int c, sig;
@@ -120,6 +126,9 @@ int kd_cli_serve(int argc, char **argv)
         case 'P':
             o.no_prepared_answers = 1;
             break;
+        case 'M':
+            conn_mem = optarg;
+            break;
         default:
             return kd_cli_usage("serve", "unknown option");
         }
@@ -131,6 +140,9 @@ int kd_cli_serve(int argc, char **argv)
     /* above the server's 4,096 connections in all, a per-address cap would mean nothing */
     if (per_ip && parse_count(per_ip, 1, 4096, &o.per_ip_limit))
         return kd_cli_usage("serve", "--per-ip-limit '%s' is not a number from 1 to 4096", per_ip);
+    if (conn_mem && parse_count(conn_mem, 16, 1024, &o.connection_memory_kb))
+        return kd_cli_usage(
+            "serve", "--connection-memory '%s' is not a number from 16 to 1024 (KB)", conn_mem);
     if (idle && parse_count(idle, 1, 86400, &o.idle_timeout_s))
         return kd_cli_usage("serve", "--idle-timeout '%s' is not a number from 1 to 86400 (s)",
                             idle);

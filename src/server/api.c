@@ -76,12 +76,18 @@ static void parcel(struct req *r, struct worker *w, struct answer *a, const char
     if (kd_req_check_args(r, a, no_args) || path_number(r, w, a, num, number))
         return;
     kd_err_init(&err);
+    /* one statement: a snapshot of its own */
     if (w->answers && kd_store_answer_get(w->st, number, &a->body, &found, &err)) {
         kd_answer_failed(r, a, &err);
         return;
     }
     if (found) {
         a->content_type = GEOJSON;
+        return;
+    }
+    /* from the register: its three queries in one snapshot */
+    if (kd_store_snapshot_begin(w->st, &err)) {
+        kd_answer_problem(r, a, 503, "store.unavailable", NULL, NULL);
         return;
     }
     kd_parcel_init(&p);
@@ -94,6 +100,7 @@ static void parcel(struct req *r, struct worker *w, struct answer *a, const char
     else
         a->content_type = GEOJSON;
     kd_parcel_fini(&p);
+    kd_store_snapshot_end(w->st);
 }
 
 /* A FeatureCollection of hits (records with geometry kept by the lookup). */
@@ -342,7 +349,8 @@ static void lookup(struct req *r, struct worker *w, struct answer *a)
     a->content_type = GEOJSON;
 }
 
-void kd_api_route(struct req *r, struct worker *w, struct answer *a)
+/* Every route but the parcel's, inside one read snapshot. */
+static void route(struct req *r, struct worker *w, struct answer *a)
 {
     const char *path = r->path;
     static const char prefix[] = "/api/v1/parcels/";
@@ -361,10 +369,7 @@ void kd_api_route(struct req *r, struct worker *w, struct answer *a)
         const char *rest = path + sizeof prefix - 1;
         const char *slash = strrchr(rest, '/');
         char num[256];
-        if (!slash) {
-            parcel(r, w, a, rest);
-            return;
-        }
+
         if ((size_t)(slash - rest) >= sizeof num || slash == rest) {
             not_found(r, a);
             return;
@@ -380,4 +385,25 @@ void kd_api_route(struct req *r, struct worker *w, struct answer *a)
     } else {
         not_found(r, a);
     }
+}
+
+void kd_api_route(struct req *r, struct worker *w, struct answer *a)
+{
+    static const char prefix[] = "/api/v1/parcels/";
+    const char *path = r->path;
+    struct kd_err err;
+
+    /* the parcel route takes its snapshot itself: its prepared answer is one statement */
+    if (strncmp(path, prefix, sizeof prefix - 1) == 0 && path[sizeof prefix - 1] &&
+        !strchr(path + sizeof prefix - 1, '/')) {
+        parcel(r, w, a, path + sizeof prefix - 1);
+        return;
+    }
+    kd_err_init(&err);
+    if (kd_store_snapshot_begin(w->st, &err)) {
+        kd_answer_problem(r, a, 503, "store.unavailable", NULL, NULL);
+        return;
+    }
+    route(r, w, a);
+    kd_store_snapshot_end(w->st);
 }

@@ -176,9 +176,13 @@ enum kd_code kd_preparer_start(struct kd_server *srv, struct kd_err *err)
     pthread_cond_init(&srv->prep.cv, NULL);
     srv->prep.inited = 1;
     e = pthread_create(&srv->prep.thread, NULL, preparer, srv);
-    if (e != 0)
+    if (e != 0) {
+        char why[128] = "unknown error";
+        if (strerror_r(e, why, sizeof why) != 0)
+            kd_strlcpy(why, "unknown error", sizeof why);
         return kd_err_set(err, KD_ENOMEM, "serve.thread", "cannot start the answer preparer: %s",
-                          strerror(e));
+                          why);
+    }
     srv->prep.started = 1;
     return KD_OK;
 }

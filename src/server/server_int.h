@@ -118,7 +118,9 @@ struct req {
     const char *path; /* percent-decoded, from libmicrohttpd */
 };
 
-/* api.c: answers GET/HEAD requests of the cadastre API and /health. */
+/* api.c: answers GET/HEAD requests (OGC API through ogc.c, the cadastre API, /health),
+ * each inside one read snapshot of the database; a prepared parcel answer is one statement,
+ * its own snapshot. */
 void kd_api_route(struct req *r, struct worker *w, struct answer *a);
 
 /* openapi.c: GET /api (docs/api.md). kd_openapi_load reads the OpenAPI 3.0 document at path,
