@@ -203,8 +203,9 @@ enum kd_code kd_store_answers_pending(struct kd_store *st, long max, kd_parcel_c
 /* The connection's data version (PRAGMA data_version): it changes when another connection
  * commits, so a poller knows when to look again. */
 enum kd_code kd_store_data_version(struct kd_store *st, int64_t *v, struct kd_err *err) KD_WUR;
-/* A small page cache for a connection that only writes now and then (the server's). */
-enum kd_code kd_store_small_cache(struct kd_store *st, struct kd_err *err) KD_WUR;
+/* A connection for background writes (the server's): a small page cache, and a write lock
+ * waited for 250 ms, not 5 s, so that its thread stays quick to stop. */
+enum kd_code kd_store_background(struct kd_store *st, struct kd_err *err) KD_WUR;
 /* Drops every answer (they were made by another transformation, or another format): the
  * next kd_store_answers_pending hands out every live parcel. */
 enum kd_code kd_store_answers_clear(struct kd_store *st, struct kd_err *err) KD_WUR;

@@ -2,13 +2,15 @@
 /* The answer preparer: one background thread of the server that keeps the parcels' prepared
  * answers (src/cadastre/answers.c) up to date, so that /api/v1/parcels/{number} reads one
  * row. Writers (load, sample) only clear answers, through the schema's triggers, in their own
- * transactions: making 1,000,000 answers costs about 10 s and 650 MB, which a load should not
- * pay before it commits. The preparer notices a commit by another connection (PRAGMA
+ * transactions: 1,000,000 answers take 7.5 s here and 650 MB, which a load should not pay
+ * before it commits. The preparer notices a commit by another connection (PRAGMA
  * data_version, polled four times a second), then makes the missing answers in transactions
  * of BATCH parcels, each read and written inside one write transaction (so no answer is kept
- * that a concurrent write made stale); writers wait at most one batch for the lock. Until an
- * answer is made the route makes it from the register: the same bytes, slower. A database
- * the server cannot write is served all the same, and the log says why once. */
+ * that a concurrent write made stale). A writer waits at most one batch for the lock; the
+ * preparer waits 250 ms for it, and while a load holds it tries again every second (said once
+ * in the log). Until an answer is made the route makes it from the register: the same
+ * bytes, slower. A database the server cannot write is served all the same, and the log says
+ * why once. */
 #include "server_int.h"
 
 #include <stdlib.h>
@@ -65,8 +67,8 @@ static void prep_close(struct prep *p)
 }
 
 /* Makes every missing answer, a batch per transaction. Returns 0 when all are made, 1 when
- * it should be tried again later (the database was busy, or the file changed), -1 on error
- * (logged). */
+ * stopped (the server stops, or the file changed), -1 on error (the database stayed locked
+ * past the busy timeout, or cannot be written; err says which). */
 static int pass(struct kd_server *srv, struct prep *p, struct kd_err *err)
 {
     struct timespec t0, t1;
@@ -77,10 +79,8 @@ static int pass(struct kd_server *srv, struct prep *p, struct kd_err *err)
     while (more) {
         if (stopping(srv) || atomic_load(&srv->generation) != p->generation)
             return 1;
-        if (kd_store_begin(p->st, err)) {
-            kd_err_init(err); /* busy: a long write holds the lock; try again later */
-            return 1;
-        }
+        if (kd_store_begin(p->st, err)) /* locked past 250 ms (a load), or read-only */
+            return -1;
         if (kd_answers_step(p->a, BATCH, NULL, &n, &more, err) || kd_store_commit(p->st, err)) {
             kd_store_rollback(p->st);
             return -1;
@@ -90,9 +90,8 @@ static int pass(struct kd_server *srv, struct prep *p, struct kd_err *err)
         if (kd_answers_renewed(p->a)) {
             /* a new fingerprint: the workers look at it again at their next request */
             pthread_mutex_lock(&srv->shapes_mu);
-            atomic_fetch_add(&srv->generation, 1);
+            p->generation = atomic_fetch_add(&srv->generation, 1) + 1;
             pthread_mutex_unlock(&srv->shapes_mu);
-            p->generation = atomic_load(&srv->generation);
         }
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -110,7 +109,7 @@ static void *preparer(void *arg)
     struct kd_geo *g = NULL;
     struct kd_err err;
     int64_t seen = -1, v;
-    int warned = 0, r;
+    int warned = 0, failing = 0, r;
 
     kd_err_init(&err);
     if (kd_geo_new(&g, &err)) {
@@ -122,8 +121,14 @@ static void *preparer(void *arg)
         if (!p.st || p.generation != gen) {
             prep_close(&p);
             kd_err_init(&err);
-            if (kd_store_open(srv->db_path, KD_STORE_RW, &p.st, &err) ||
-                kd_store_small_cache(p.st, &err) || kd_answers_open(p.st, g, &p.a, &err)) {
+            /* read-only first: a database of an older schema is refused, not migrated (the
+             * server does not upgrade a file behind its operator's back) */
+            if (kd_store_open(srv->db_path, KD_STORE_RO, &p.st, &err) == KD_OK) {
+                kd_store_close(p.st);
+                p.st = NULL;
+            }
+            if (err.code || kd_store_open(srv->db_path, KD_STORE_RW, &p.st, &err) ||
+                kd_store_background(p.st, &err) || kd_answers_open(p.st, g, &p.a, &err)) {
                 if (!warned)
                     fprintf(srv->log,
                             "kadastr serve: cannot prepare parcel answers (%s: %s%s%s): "
@@ -154,11 +159,17 @@ static void *preparer(void *arg)
         r = pass(srv, &p, &err);
         if (r == 0) {
             seen = v;
+            failing = 0;
         } else if (r < 0) {
-            fprintf(srv->log, "kadastr serve: preparing parcel answers failed (%s: %s%s%s)\n",
-                    err.key, err.where, err.where[0] ? ": " : "", err.msg);
+            /* said once until a pass succeeds: a long load holds the lock for minutes */
+            if (!failing)
+                fprintf(srv->log,
+                        "kadastr serve: preparing parcel answers failed (%s: %s%s%s); "
+                        "trying again every second\n",
+                        err.key, err.where, err.where[0] ? ": " : "", err.msg);
+            failing = 1;
             prep_close(&p);
-            nap(srv, POLL_MS * 20);
+            nap(srv, POLL_MS * 4);
         } else {
             nap(srv, POLL_MS);
         }
@@ -197,7 +208,7 @@ void kd_preparer_wake(struct kd_server *srv)
     pthread_mutex_unlock(&srv->prep.mu);
 }
 
-void kd_preparer_stop(struct kd_server *srv)
+void kd_preparer_request_stop(struct kd_server *srv)
 {
     if (!srv->prep.inited)
         return;
@@ -205,6 +216,13 @@ void kd_preparer_stop(struct kd_server *srv)
     srv->prep.stop = 1;
     pthread_cond_broadcast(&srv->prep.cv);
     pthread_mutex_unlock(&srv->prep.mu);
+}
+
+void kd_preparer_stop(struct kd_server *srv)
+{
+    if (!srv->prep.inited)
+        return;
+    kd_preparer_request_stop(srv);
     if (srv->prep.started)
         pthread_join(srv->prep.thread, NULL);
     pthread_cond_destroy(&srv->prep.cv);

@@ -899,7 +899,7 @@ void kd_server_free(struct kd_server *srv, double grace_s)
 {
     if (!srv)
         return;
-    kd_preparer_stop(srv);
+    kd_preparer_request_stop(srv); /* it finishes its batch while requests finish */
     if (srv->d) {
         struct timespec t0, t;
         /* stop accepting, and close the listening socket now: a client that connects
@@ -923,6 +923,7 @@ void kd_server_free(struct kd_server *srv, double grace_s)
     }
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
+    kd_preparer_stop(srv); /* before the log it writes to is closed */
     kd_catalog_free(srv->cat);
     free(srv->openapi);
     if (srv->own_log)

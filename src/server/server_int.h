@@ -71,8 +71,9 @@ struct kd_server {
 
 /* preparer.c: the thread that makes missing parcel answers while the server runs. */
 enum kd_code kd_preparer_start(struct kd_server *srv, struct kd_err *err) KD_WUR;
-void kd_preparer_wake(struct kd_server *srv); /* look again now (the file changed) */
-void kd_preparer_stop(struct kd_server *srv); /* stops and joins it (idempotent) */
+void kd_preparer_wake(struct kd_server *srv);         /* look again now (the file changed) */
+void kd_preparer_request_stop(struct kd_server *srv); /* asks it to stop (no wait) */
+void kd_preparer_stop(struct kd_server *srv);         /* stops and joins it (idempotent) */
 
 /* A pool thread's own handles (made on its first request, remade after a reopen). */
 struct worker {

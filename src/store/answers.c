@@ -212,7 +212,8 @@ enum kd_code kd_store_data_version(struct kd_store *st, int64_t *v, struct kd_er
     return rc;
 }
 
-enum kd_code kd_store_small_cache(struct kd_store *st, struct kd_err *err)
+enum kd_code kd_store_background(struct kd_store *st, struct kd_err *err)
 {
+    sqlite3_busy_timeout(st->db, 250);
     return kd_store_exec(st, "PRAGMA cache_size=-8192", err);
 }
