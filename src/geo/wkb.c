@@ -165,14 +165,19 @@ enum kd_code kd_wkb_box(const unsigned char *wkb, size_t len, double box[4], str
     return KD_OK;
 }
 
+/* Rings of up to LOCAL_POINTS points (nearly every parcel's) are decoded on the stack: the
+ * items route walks a ring of most rows it reads, and a malloc per row showed. */
+#define LOCAL_POINTS 256
+
 struct rings {
     kd_wkb_ring_fn fn;
     void *ud;
     uint32_t polygon;
     int started;
-    double *xy;
+    double *xy; /* local, or malloc'd for a larger ring */
     size_t cap;
     int rc;
+    double local[2 * LOCAL_POINTS];
 };
 
 static int ring_fn(void *ud, unsigned char *p, uint32_t n, int swap, int ring)
@@ -186,7 +191,7 @@ static int ring_fn(void *ud, unsigned char *p, uint32_t n, int swap, int ring)
         r->polygon++;
     if ((size_t)n * 2 > r->cap) {
         size_t cap = (size_t)n * 2 + 64;
-        double *xy = realloc(r->xy, cap * sizeof *xy);
+        double *xy = realloc(r->xy == r->local ? NULL : r->xy, cap * sizeof *xy);
         if (!xy)
             return -1;
         r->xy = xy, r->cap = cap;
@@ -207,10 +212,12 @@ int kd_wkb_polygon_rings(const unsigned char *wkb, size_t len, kd_wkb_ring_fn fn
     kd_err_init(&err);
     if (kd_wkb_type(wkb, len, &type, &err) || (type != 3 && type != 6))
         return -1;
-    memset(&r, 0, sizeof r);
     r.fn = fn, r.ud = ud;
+    r.polygon = 0, r.started = 0, r.rc = 0;
+    r.xy = r.local, r.cap = 2 * LOCAL_POINTS;
     rc = kd_wkb_walk((unsigned char *)(uintptr_t)wkb, len, ring_fn, &r);
-    free(r.xy);
+    if (r.xy != r.local)
+        free(r.xy);
     return r.rc ? r.rc : rc;
 }
 

@@ -271,6 +271,57 @@ static void test_wkb_geojson_geometry_walks_rings_in_order(void **state)
     kd_buf_fini(&b);
 }
 
+struct ring_sum {
+    uint32_t rings, points;
+    double sum;
+};
+
+static int ring_sum(void *ud, uint32_t polygon, uint32_t ring, const double *xy, uint32_t n)
+{
+    struct ring_sum *s = ud;
+    uint32_t i;
+
+    (void)polygon, (void)ring;
+    s->rings++;
+    s->points += n;
+    for (i = 0; i < 2 * n; i++)
+        s->sum += xy[i];
+    return 0;
+}
+
+/* kd_wkb_polygon_rings hands out every point, decoded, for rings that fit its stack buffer
+ * and for larger ones (a 3 point ring, then 1,000 points, then 3 again, in both byte
+ * orders). */
+static void test_wkb_polygon_rings_small_and_large(void **state)
+{
+    static const uint32_t sizes[] = {3, 1000, 3};
+    size_t cap = 64 + 3 * (9 + 4 + 16 * 1000), k = 0;
+    unsigned char *wkb = malloc(cap);
+    struct ring_sum s = {0, 0, 0};
+    double expect = 0;
+    uint32_t p, i;
+
+    (void)state;
+    assert_non_null(wkb);
+    wkb[k++] = 1, put_u32(wkb + k, 6, 0), k += 4, put_u32(wkb + k, 3, 0), k += 4;
+    for (p = 0; p < 3; p++) {
+        int be = p == 1;
+        wkb[k++] = be ? 0 : 1, put_u32(wkb + k, 3, be), k += 4, put_u32(wkb + k, 1, be), k += 4;
+        put_u32(wkb + k, sizes[p], be), k += 4;
+        for (i = 0; i < sizes[p]; i++) {
+            put_f64(wkb + k, p * 1000.0 + i, be), k += 8;
+            put_f64(wkb + k, 0.5 * i, be), k += 8;
+            expect += p * 1000.0 + i + 0.5 * i;
+        }
+    }
+    assert_int_equal(kd_wkb_polygon_rings(wkb, k, ring_sum, &s), 0);
+    assert_int_equal(s.rings, 3);
+    assert_int_equal(s.points, 1006);
+    assert_true(s.sum == expect);
+    assert_int_equal(kd_wkb_polygon_rings(wkb, k - 1, ring_sum, &s), -1);
+    free(wkb);
+}
+
 static void test_xform_box_between_utm_zones(void **state)
 {
     struct kd_xform *xf = NULL;
@@ -300,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_geod_area_matches_closed_form),
         cmocka_unit_test(test_wkb_box_and_malformed),
         cmocka_unit_test(test_wkb_geojson_geometry_walks_rings_in_order),
+        cmocka_unit_test(test_wkb_polygon_rings_small_and_large),
         cmocka_unit_test(test_xform_box_between_utm_zones),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
