@@ -155,7 +155,7 @@ enum kd_code kd_store_answers_pending(struct kd_store *st, long max, kd_parcel_c
         top = upto;
         if (!rc) {
             q = kd_store_prepare(st,
-                                 "SELECT " PARCEL_COLS ", AsBinary(p.geom_cad) FROM parcels p "
+                                 "SELECT " PARCEL_COLS ", p.geom_cad FROM parcels p "
                                  "WHERE p.id > ?1 AND p.valid_to IS NULL ORDER BY p.id LIMIT ?2",
                                  err);
             rc = q ? KD_OK : err->code;

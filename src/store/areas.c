@@ -155,17 +155,8 @@ static enum kd_code area_from_row(sqlite3_stmt *q, enum kd_layer l, int with_geo
     kd_store_col_text(q, 6, a->valid_to, sizeof a->valid_to);
     kd_store_col_text(q, 7, a->source, sizeof a->source);
     a->content_hash = (uint64_t)sqlite3_column_int64(q, 8);
-    if (with_geom) {
-        const void *b = sqlite3_column_blob(q, 9);
-        int n = sqlite3_column_bytes(q, 9);
-        if (b && n > 0) {
-            a->wkb = malloc((size_t)n);
-            if (!a->wkb)
-                return kd_err_set(err, KD_ENOMEM, "store.nomem", "out of memory");
-            memcpy(a->wkb, b, (size_t)n);
-            a->wkb_len = (size_t)n;
-        }
-    }
+    if (with_geom)
+        return kd_store_col_wkb(q, 9, &a->wkb, &a->wkb_len, kd_layer_name(a->layer), a->id, err);
     return KD_OK;
 }
 
@@ -206,7 +197,7 @@ enum kd_code kd_store_areas_foreach(struct kd_store *st, enum kd_layer layer, co
     if (area_cols(layer, &table, &kind, &extra))
         return bad_layer(layer, err);
     snprintf(sql, sizeof sql, AREA_SELECT "WHERE %s ORDER BY a.id", kind, extra,
-             with_geom ? "AsBinary(a.geom_cad)" : "NULL", table,
+             with_geom ? "a.geom_cad" : "NULL", table,
              as_of ? "a.valid_from <= ?1 AND (a.valid_to IS NULL OR a.valid_to > ?1)"
                    : "a.valid_to IS NULL");
     q = kd_store_prepare(st, sql, err);
@@ -237,7 +228,7 @@ enum kd_code kd_store_areas_in_box(struct kd_store *st, enum kd_layer layer, con
                  AREA_SELECT "JOIN idx_%s_geom_cad r ON r.pkid = a.id WHERE r.xmin <= ?3 "
                              "AND r.xmax >= ?1 AND r.ymin <= ?4 AND r.ymax >= ?2 "
                              "AND a.valid_to IS NULL ORDER BY a.id",
-                 kind, extra, "AsBinary(a.geom_cad)", table, table);
+                 kind, extra, "a.geom_cad", table, table);
         q = st->q_area_box[layer] = kd_store_prepare(st, sql, err);
         if (!q)
             return err->code;

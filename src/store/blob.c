@@ -8,6 +8,7 @@
 #include "store_int.h"
 
 #include <math.h>
+#include <spatialite/gaiageo.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,4 +104,83 @@ int kd_store_blob_from_wkb(const unsigned char *wkb, size_t len, int srid, struc
     memcpy(out->data + 22, &box[2], 8);
     memcpy(out->data + 30, &box[3], 8);
     return out->failed ? -1 : 0;
+}
+
+/* ---- and back ---------------------------------------------------------------------------- */
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The WKB body of one polygon at p (type, rings, points) as it lies in both formats; returns
+ * its end, or NULL when it does not fit before end. */
+static const unsigned char *polygon_end(const unsigned char *p, const unsigned char *end)
+{
+    uint32_t nrings, r, npts;
+
+    if (end - p < 8 || le32(p) != 3)
+        return NULL;
+    nrings = le32(p + 4);
+    p += 8;
+    for (r = 0; r < nrings; r++) {
+        if (end - p < 4)
+            return NULL;
+        npts = le32(p);
+        p += 4;
+        if ((size_t)(end - p) / 16 < npts)
+            return NULL;
+        p += 16 * (size_t)npts;
+    }
+    return p;
+}
+
+/* A SpatiaLite geometry blob as ISO WKB in out. The blobs kadastr writes (little endian,
+ * 2D, uncompressed MultiPolygon: blob.c) are copied with the entity markers
+ * turned back into byte-order bytes; anything else is read and written by SpatiaLite. */
+int kd_store_blob_to_wkb(const unsigned char *b, size_t n, struct kd_buf *out)
+{
+    const unsigned char *p, *end = b + n - 1, *q;
+    static const unsigned char multi[5] = {1, 6, 0, 0, 0};
+    uint32_t cls, k, parts;
+
+    kd_buf_reset(out);
+    if (n < 48 || b[0] != 0x00 || b[1] != 0x01 || b[38] != 0x7C || b[n - 1] != 0xFE)
+        goto other;
+    cls = le32(b + 39);
+    p = b + 43;
+    if (cls != 6) /* a Polygon blob has no inner type: SpatiaLite's reader does it */
+        goto other;
+    parts = le32(p);
+    p += 4;
+    kd_buf_add(out, multi, 5);
+    kd_buf_add(out, b + 43, 4);
+    for (k = 0; k < parts; k++) {
+        if (p >= end || *p != 0x69 || !(q = polygon_end(p + 1, end)))
+            goto other;
+        kd_buf_add(out, "\x01", 1);
+        kd_buf_add(out, p + 1, (size_t)(q - p - 1));
+        p = q;
+    }
+    if (p != end)
+        goto other;
+    return out->failed ? -1 : 0;
+other : {
+    gaiaGeomCollPtr g = gaiaFromSpatiaLiteBlobWkb(b, (unsigned int)n);
+    unsigned char *wkb = NULL;
+    int len = 0;
+
+    kd_buf_reset(out);
+    if (!g)
+        return -1;
+    gaiaToWkb(g, &wkb, &len);
+    gaiaFreeGeomColl(g);
+    if (!wkb || len <= 0) {
+        free(wkb);
+        return -1;
+    }
+    kd_buf_add(out, wkb, (size_t)len);
+    free(wkb);
+    return out->failed ? -1 : 0;
+}
 }

@@ -70,7 +70,7 @@ enum kd_code kd_store_parcels_in_box_at(struct kd_store *st, const double box[4]
         return err->code;
     /* the R*Tree indexes every version, live or not: the time condition picks the versions */
     q = kd_store_prepare(st,
-                         with_geom ? "SELECT " PARCEL_COLS ", AsBinary(p.geom_cad) "
+                         with_geom ? "SELECT " PARCEL_COLS ", p.geom_cad "
                                      "FROM idx_parcels_geom_cad r JOIN parcels p ON p.id = "
                                      "r.pkid WHERE r.xmin <= ?3 AND r.xmax >= ?1 AND r.ymin <= "
                                      "?4 AND r.ymax >= ?2 AND p.valid_from <= ?5 AND "

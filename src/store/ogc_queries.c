@@ -6,13 +6,10 @@
  * below, every value bound), and statements are prepared per call, as lookup_queries.c
  * explains (caching them needs slots in struct kd_store): a call prepares one statement,
  * whatever the number of rows. Geometries are read as SpatiaLite blobs and turned into WKB
- * here, only for the rows that need them: kadastr writes its blobs itself (blob.c), a
- * MultiPolygon whose polygons are WKB behind a marker byte, so the conversion is a copy;
- * any other blob goes through SpatiaLite's own reader. */
+ * (kd_store_blob_to_wkb, blob.c) only for the rows that need them. */
 #include "store_int.h"
 
 #include <math.h>
-#include <spatialite/gaiageo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,11 +129,6 @@ static sqlite3_stmt *prepare_buf(struct kd_store *st, struct kd_buf *b, struct k
 
 /* ---- geometry blobs ------------------------------------------------------------------------ */
 
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static double le64f(const unsigned char *p)
 {
     uint64_t u = 0;
@@ -147,78 +139,6 @@ static double le64f(const unsigned char *p)
         u = u << 8 | p[i];
     memcpy(&v, &u, sizeof v);
     return v;
-}
-
-/* The WKB body of one polygon at p (type, rings, points) as it lies in both formats; returns
- * its end, or NULL when it does not fit before end. */
-static const unsigned char *polygon_end(const unsigned char *p, const unsigned char *end)
-{
-    uint32_t nrings, r, npts;
-
-    if (end - p < 8 || le32(p) != 3)
-        return NULL;
-    nrings = le32(p + 4);
-    p += 8;
-    for (r = 0; r < nrings; r++) {
-        if (end - p < 4)
-            return NULL;
-        npts = le32(p);
-        p += 4;
-        if ((size_t)(end - p) / 16 < npts)
-            return NULL;
-        p += 16 * (size_t)npts;
-    }
-    return p;
-}
-
-/* A SpatiaLite geometry blob as ISO WKB in out. The blobs kadastr writes (little endian,
- * 2D, uncompressed MultiPolygon: blob.c) are copied with the entity markers
- * turned back into byte-order bytes; anything else is read and written by SpatiaLite. */
-static int blob_to_wkb(const unsigned char *b, size_t n, struct kd_buf *out)
-{
-    const unsigned char *p, *end = b + n - 1, *q;
-    static const unsigned char multi[5] = {1, 6, 0, 0, 0};
-    uint32_t cls, k, parts;
-
-    kd_buf_reset(out);
-    if (n < 48 || b[0] != 0x00 || b[1] != 0x01 || b[38] != 0x7C || b[n - 1] != 0xFE)
-        goto other;
-    cls = le32(b + 39);
-    p = b + 43;
-    if (cls != 6) /* a Polygon blob has no inner type: SpatiaLite's reader does it */
-        goto other;
-    parts = le32(p);
-    p += 4;
-    kd_buf_add(out, multi, 5);
-    kd_buf_add(out, b + 43, 4);
-    for (k = 0; k < parts; k++) {
-        if (p >= end || *p != 0x69 || !(q = polygon_end(p + 1, end)))
-            goto other;
-        kd_buf_add(out, "\x01", 1);
-        kd_buf_add(out, p + 1, (size_t)(q - p - 1));
-        p = q;
-    }
-    if (p != end)
-        goto other;
-    return out->failed ? -1 : 0;
-other : {
-    gaiaGeomCollPtr g = gaiaFromSpatiaLiteBlobWkb(b, (unsigned int)n);
-    unsigned char *wkb = NULL;
-    int len = 0;
-
-    kd_buf_reset(out);
-    if (!g)
-        return -1;
-    gaiaToWkb(g, &wkb, &len);
-    gaiaFreeGeomColl(g);
-    if (!wkb || len <= 0) {
-        free(wkb);
-        return -1;
-    }
-    kd_buf_add(out, wkb, (size_t)len);
-    free(wkb);
-    return out->failed ? -1 : 0;
-}
 }
 
 /* ---- rows ---------------------------------------------------------------------------------- */
@@ -299,7 +219,7 @@ enum kd_code kd_store_ogc_row_wkb(struct kd_store_ogc_row *row, enum kd_store_og
         n = sqlite3_column_bytes(row->q, col);
         if (!b || n <= 0) {
             kd_buf_reset(&row->wkb[k]);
-        } else if (blob_to_wkb(b, (size_t)n, &row->wkb[k])) {
+        } else if (kd_store_blob_to_wkb(b, (size_t)n, &row->wkb[k])) {
             return row->wkb[k].failed
                        ? kd_err_set(err, KD_ENOMEM, "store.nomem", "out of memory")
                        : kd_err_set(err, KD_EINVAL, "store.geometry",

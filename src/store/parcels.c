@@ -123,6 +123,30 @@ enum kd_code kd_store_lineage_add(struct kd_store *st, int64_t child_id, int64_t
     return rc;
 }
 
+enum kd_code kd_store_col_wkb(sqlite3_stmt *q, int col, unsigned char **wkb, size_t *len,
+                              const char *table, int64_t id, struct kd_err *err)
+{
+    const unsigned char *b = sqlite3_column_blob(q, col);
+    int n = sqlite3_column_bytes(q, col);
+    struct kd_buf out;
+
+    *wkb = NULL, *len = 0;
+    if (!b || n <= 0)
+        return KD_OK;
+    kd_buf_init(&out);
+    if (kd_store_blob_to_wkb(b, (size_t)n, &out)) {
+        int nomem = out.failed;
+        kd_buf_fini(&out);
+        return nomem ? kd_err_set(err, KD_ENOMEM, "store.nomem", "out of memory")
+                     : kd_err_set(err, KD_EINVAL, "store.geometry",
+                                  "%s row %lld: a geometry blob SpatiaLite cannot read", table,
+                                  (long long)id);
+    }
+    *wkb = (unsigned char *)out.data; /* the record owns it now (free) */
+    *len = out.len;
+    return KD_OK;
+}
+
 enum kd_code kd_store_parcel_from_row(sqlite3_stmt *q, int with_geom, struct kd_parcel *p,
                                       struct kd_err *err)
 {
@@ -142,17 +166,8 @@ enum kd_code kd_store_parcel_from_row(sqlite3_stmt *q, int with_geom, struct kd_
     kd_store_col_text(q, 10, p->operation, sizeof p->operation);
     kd_store_col_text(q, 11, p->source, sizeof p->source);
     p->content_hash = (uint64_t)sqlite3_column_int64(q, 12);
-    if (with_geom) {
-        const void *b = sqlite3_column_blob(q, 13);
-        int n = sqlite3_column_bytes(q, 13);
-        if (b && n > 0) {
-            p->wkb = malloc((size_t)n);
-            if (!p->wkb)
-                return kd_err_set(err, KD_ENOMEM, "store.nomem", "out of memory");
-            memcpy(p->wkb, b, (size_t)n);
-            p->wkb_len = (size_t)n;
-        }
-    }
+    if (with_geom)
+        return kd_store_col_wkb(q, 13, &p->wkb, &p->wkb_len, "parcels", p->id, err);
     return KD_OK;
 }
 
@@ -235,12 +250,12 @@ enum kd_code kd_store_parcels_foreach(struct kd_store *st, const char *as_of, in
     const char *sql;
 
     if (as_of)
-        sql = with_geom ? "SELECT " PARCEL_COLS ", AsBinary(p.geom_cad) FROM parcels p WHERE "
+        sql = with_geom ? "SELECT " PARCEL_COLS ", p.geom_cad FROM parcels p WHERE "
                           "?1 IS NULL AND " ASOF " ORDER BY p.id"
                         : "SELECT " PARCEL_COLS " FROM parcels p WHERE ?1 IS NULL AND " ASOF
                           " ORDER BY p.id";
     else
-        sql = with_geom ? "SELECT " PARCEL_COLS ", AsBinary(p.geom_cad) FROM parcels p WHERE "
+        sql = with_geom ? "SELECT " PARCEL_COLS ", p.geom_cad FROM parcels p WHERE "
                           "p.valid_to IS NULL ORDER BY p.id"
                         : "SELECT " PARCEL_COLS " FROM parcels p WHERE p.valid_to IS NULL "
                           "ORDER BY p.id";

@@ -29,22 +29,22 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_PARCEL_LIVE] = "SELECT " PARCEL_COLS " FROM parcels p WHERE p.number = ?1 "
                       "AND p.valid_to IS NULL",
     [Q_PARCEL_ASOF] = "SELECT " PARCEL_COLS " FROM parcels p WHERE p.number = ?1 AND " ASOF,
-    [Q_PARCEL_LIVE_G] = "SELECT " PARCEL_COLS ", AsBinary(p.geom_cad) FROM parcels p "
+    [Q_PARCEL_LIVE_G] = "SELECT " PARCEL_COLS ", p.geom_cad FROM parcels p "
                         "WHERE p.number = ?1 AND p.valid_to IS NULL",
-    [Q_PARCEL_ASOF_G] = "SELECT " PARCEL_COLS ", AsBinary(p.geom_cad) FROM parcels p "
+    [Q_PARCEL_ASOF_G] = "SELECT " PARCEL_COLS ", p.geom_cad FROM parcels p "
                         "WHERE p.number = ?1 AND " ASOF,
     [Q_PARCEL_ID] = "SELECT " PARCEL_COLS " FROM parcels p WHERE p.id = ?1",
-    [Q_PARCEL_ID_G] = "SELECT " PARCEL_COLS ", AsBinary(p.geom_cad) FROM parcels p "
+    [Q_PARCEL_ID_G] = "SELECT " PARCEL_COLS ", p.geom_cad FROM parcels p "
                       "WHERE p.id = ?1",
     [Q_PARCEL_BOX] = "SELECT " PARCEL_COLS " FROM idx_parcels_geom_cad r "
                      "JOIN parcels p ON p.id = r.pkid WHERE r.xmin <= ?3 AND r.xmax >= ?1 "
                      "AND r.ymin <= ?4 AND r.ymax >= ?2 AND p.valid_to IS NULL",
-    [Q_PARCEL_BOX_G] = "SELECT " PARCEL_COLS ", AsBinary(p.geom_cad) FROM idx_parcels_geom_cad "
+    [Q_PARCEL_BOX_G] = "SELECT " PARCEL_COLS ", p.geom_cad FROM idx_parcels_geom_cad "
                        "r JOIN parcels p ON p.id = r.pkid WHERE r.xmin <= ?3 AND r.xmax >= ?1 "
                        "AND r.ymin <= ?4 AND r.ymax >= ?2 AND p.valid_to IS NULL",
     [Q_PARCEL_VERSIONS] = "SELECT " PARCEL_COLS " FROM parcels p WHERE p.number = ?1 "
                           "ORDER BY p.valid_from, p.id",
-    [Q_PARCEL_VERSIONS_G] = "SELECT " PARCEL_COLS ", AsBinary(p.geom_cad) FROM parcels p "
+    [Q_PARCEL_VERSIONS_G] = "SELECT " PARCEL_COLS ", p.geom_cad FROM parcels p "
                             "WHERE p.number = ?1 ORDER BY p.valid_from, p.id",
     [Q_LINEAGE_PARENTS] = "SELECT l.kind, p.id, p.number, p.valid_from FROM parcel_lineage l "
                           "JOIN parcels p ON p.id = l.parent_id WHERE l.child_id = ?1 "

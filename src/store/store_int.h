@@ -113,6 +113,11 @@ enum kd_code kd_store_schema_apply(struct kd_store *st, int from, int to,
  * blob in out; OUT box (W,S,E,N). Returns 0, or -1 when the WKB is not such a geometry. */
 int kd_store_blob_from_wkb(const unsigned char *wkb, size_t len, int srid, struct kd_buf *out,
                            double box[4]);
+/* A SpatiaLite geometry blob as ISO WKB in out (reset first). The blobs kadastr writes are
+ * turned back in C; any other (a Polygon class, compressed, Z) goes through SpatiaLite's
+ * reader. Returns 0, or -1 (not a geometry blob SpatiaLite reads, or out of memory:
+ * out->failed). */
+int kd_store_blob_to_wkb(const unsigned char *b, size_t n, struct kd_buf *out);
 /* Writes a geometry's two blobs for an insert and, after it, its R*Tree rows. */
 enum kd_code kd_store_geoms_bind(struct kd_store *st, sqlite3_stmt *q, int col_cad,
                                  const unsigned char *wkb_cad, size_t cad_len,
@@ -134,7 +139,12 @@ void kd_store_bulk_fini(struct kd_store *st);
 /* Steps a lineage query (kind, id, number, valid_from) into cb; resets q (parcels.c). */
 enum kd_code kd_store_each_lineage(struct kd_store *st, sqlite3_stmt *q, kd_lineage_cb cb, void *ud,
                                    struct kd_err *err);
-/* Reads a row of PARCEL_COLS (+ WKB at column 13 when with_geom) into p (parcels.c). */
+/* The SpatiaLite blob of column col as ISO WKB, malloc'd into *wkb (NULL and 0 for a NULL
+ * column). Errors: "store.geometry" naming table and id, "store.nomem" (parcels.c). */
+enum kd_code kd_store_col_wkb(sqlite3_stmt *q, int col, unsigned char **wkb, size_t *len,
+                              const char *table, int64_t id, struct kd_err *err);
+/* Reads a row of PARCEL_COLS (+ the geom_cad blob at column 13 when with_geom) into p
+ * (parcels.c). */
 enum kd_code kd_store_parcel_from_row(sqlite3_stmt *q, int with_geom, struct kd_parcel *p,
                                       struct kd_err *err);
 
