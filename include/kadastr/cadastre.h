@@ -12,7 +12,6 @@
 #include "kadastr/geo.h"
 #include "kadastr/store.h"
 
-#include <signal.h>
 #include <stdint.h>
 
 /* The gap tolerance of check G4 (DOMAIN.md): parcels this close count as neighbours. */
@@ -302,16 +301,14 @@ enum kd_code kd_answers_open(struct kd_store *st, struct kd_geo *g, struct kd_an
 void kd_answers_close(struct kd_answers *a);
 /* Inside a write transaction: prepares up to max (0: a large batch) of the answers missing
  * (all of them, first dropped, when the kept fingerprint is not this build's). OUT n (may be
- * NULL) made, more: 1 when there may be more. Stops with KD_EINTERRUPTED when *interrupted
- * (may be NULL) is set. */
-enum kd_code kd_answers_step(struct kd_answers *a, long max, volatile sig_atomic_t *interrupted,
-                             int64_t *n, int *more, struct kd_err *err) KD_WUR;
+ * NULL) made, more: 1 when there may be more. */
+enum kd_code kd_answers_step(struct kd_answers *a, long max, int64_t *n, int *more,
+                             struct kd_err *err) KD_WUR;
 /* Whether the last step wrote a new fingerprint (readers that found the old one unusable
  * should look again once it commits). */
 int kd_answers_renewed(const struct kd_answers *a);
 /* Inside a write transaction: every missing answer (kadastr migrate). OUT n (may be NULL). */
-enum kd_code kd_answers_prepare(struct kd_store *st, struct kd_geo *g,
-                                volatile sig_atomic_t *interrupted, int64_t *n,
+enum kd_code kd_answers_prepare(struct kd_store *st, struct kd_geo *g, int64_t *n,
                                 struct kd_err *err) KD_WUR;
 
 /* ---- open-data export (export.c) ----------------------------------------------------------- */

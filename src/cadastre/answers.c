@@ -17,18 +17,11 @@
  * zones, restrictions or rights lists). */
 #define ANSWER_FORMAT "kadastr parcel answer 1"
 
-/* What an anonymous caller sees: rights without parties, zones and restrictions, 7 decimals. */
-static struct kd_lookup_json_opts anonymous(struct kd_xform *to_4326)
-{
-    struct kd_lookup_json_opts o = {to_4326, NULL, 1, 0, 1, 7};
-
-    return o;
-}
-
 enum kd_code kd_answer_parcel(struct kd_store *st, struct kd_xform *to_4326,
                               const struct kd_parcel *p, struct kd_buf *out, struct kd_err *err)
 {
-    const struct kd_lookup_json_opts o = anonymous(to_4326);
+    /* what an anonymous caller sees: rights without parties, zones and restrictions */
+    const struct kd_lookup_json_opts o = {to_4326, NULL, 1, 0, 1, 7};
 
     return kd_lookup_json_feature(st, &o, p, NULL, out, err);
 }
@@ -121,7 +114,6 @@ struct kd_answers {
     struct kd_xform *xf;
     char fingerprint[17];
     struct kd_buf body;
-    volatile sig_atomic_t *interrupted;
     int64_t n;
     int renewed; /* the last step wrote a new fingerprint */
 };
@@ -163,9 +155,6 @@ static enum kd_code prepare_one(void *ud, const struct kd_parcel *p, struct kd_e
     struct kd_answers *a = ud;
     enum kd_code rc;
 
-    if (a->interrupted && *a->interrupted)
-        return kd_err_set(err, KD_EINTERRUPTED, "answers.interrupted",
-                          "interrupted: the database is as it was before");
     kd_buf_reset(&a->body);
     rc = kd_answer_parcel(a->st, a->xf, p, &a->body, err);
     if (!rc && a->body.failed)
@@ -177,14 +166,13 @@ static enum kd_code prepare_one(void *ud, const struct kd_parcel *p, struct kd_e
     return rc;
 }
 
-enum kd_code kd_answers_step(struct kd_answers *a, long max, volatile sig_atomic_t *interrupted,
-                             int64_t *n, int *more, struct kd_err *err)
+enum kd_code kd_answers_step(struct kd_answers *a, long max, int64_t *n, int *more,
+                             struct kd_err *err)
 {
     char kept[32];
     enum kd_code rc;
 
     a->n = 0;
-    a->interrupted = interrupted;
     rc = kd_store_meta_get(a->st, "answers_fingerprint", kept, sizeof kept, err);
     if (rc == KD_ENOTFOUND) {
         kd_err_init(err);
@@ -206,8 +194,8 @@ enum kd_code kd_answers_step(struct kd_answers *a, long max, volatile sig_atomic
     return rc;
 }
 
-enum kd_code kd_answers_prepare(struct kd_store *st, struct kd_geo *g,
-                                volatile sig_atomic_t *interrupted, int64_t *n, struct kd_err *err)
+enum kd_code kd_answers_prepare(struct kd_store *st, struct kd_geo *g, int64_t *n,
+                                struct kd_err *err)
 {
     struct kd_answers *a;
     int64_t k = 0, total = 0;
@@ -215,7 +203,7 @@ enum kd_code kd_answers_prepare(struct kd_store *st, struct kd_geo *g,
     enum kd_code rc = kd_answers_open(st, g, &a, err);
 
     while (!rc && more) {
-        rc = kd_answers_step(a, 0, interrupted, &k, &more, err);
+        rc = kd_answers_step(a, 0, &k, &more, err);
         total += k;
     }
     kd_answers_close(a);

@@ -127,7 +127,7 @@ int kd_cli_migrate(int argc, char **argv)
     /* the parcels' prepared answers: made for a database older than schema 4, and again for
      * all when this build or its PROJ makes them differently */
     if (kd_geo_new(&g, &err) || kd_store_begin(st, &err) ||
-        kd_answers_prepare(st, g, NULL, &answers, &err) || kd_store_commit(st, &err)) {
+        kd_answers_prepare(st, g, &answers, &err) || kd_store_commit(st, &err)) {
         kd_store_rollback(st);
         kd_store_close(st);
         kd_geo_free(g);

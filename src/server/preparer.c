@@ -81,7 +81,7 @@ static int pass(struct kd_server *srv, struct prep *p, struct kd_err *err)
             return 1;
         if (kd_store_begin(p->st, err)) /* locked past 250 ms (a load), or read-only */
             return -1;
-        if (kd_answers_step(p->a, BATCH, NULL, &n, &more, err) || kd_store_commit(p->st, err)) {
+        if (kd_answers_step(p->a, BATCH, &n, &more, err) || kd_store_commit(p->st, err)) {
             kd_store_rollback(p->st);
             return -1;
         }

@@ -198,7 +198,8 @@ static enum kd_code step4(struct kd_store *st, const struct kd_store_config *cfg
         "CREATE TABLE parcel_answers("
         "  parcel_id INTEGER PRIMARY KEY REFERENCES parcels(id),"
         "  body BLOB);"
-        "CREATE INDEX parcel_answers_todo ON parcel_answers(parcel_id) WHERE body IS NULL;"
+        /* the cleared answers, found without a scan (kd_store_answers_pending) */
+        "CREATE INDEX parcel_answers_cleared ON parcel_answers(parcel_id) WHERE body IS NULL;"
         /* answers exist for live parcels up to this id (but the cleared ones) */
         "INSERT OR REPLACE INTO kd_meta VALUES('answers_upto', '0');"
         "CREATE TRIGGER parcel_answers_parcel AFTER UPDATE ON parcels BEGIN"

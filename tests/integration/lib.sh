@@ -37,6 +37,10 @@ done_testing() {
   echo "$checks checks, $failures failures"
   [ "$failures" -eq 0 ]
 }
+# Servers still running when the test exits (a failed check under set -e) are stopped, so
+# that none keeps the test's output open and ctest waiting.
+SERVERS=()
+trap '[ ${#SERVERS[@]} -eq 0 ] || kill -TERM "${SERVERS[@]}" 2>/dev/null' EXIT
 # start_server DB [NAME OPTION...]: kadastr serve DB on a free loopback port (2 threads)
 # in the background, with the options given; sets SERVER (its pid) and BASE (its URL). The
 # access log goes to access.log, or with a NAME to NAME.log and the server's stderr to
@@ -53,10 +57,24 @@ start_server() {
       --access-log access.log "$@" &
   fi
   SERVER=$!
+  SERVERS+=("$SERVER")
   for _ in $(seq 1 250); do
     [ -s port ] && break
     sleep 0.02
   done
   [ -s port ] || { fail "the server wrote no port file"; kill -TERM "$SERVER"; exit 1; }
   BASE="http://127.0.0.1:$(cat port)"
+}
+# stop_server PID [WHAT]: SIGTERM; the server must exit 0 (requests in flight finish).
+stop_server() {
+  local status
+  kill -TERM "$1"
+  set +e
+  wait "$1"
+  status=$?
+  set -e
+  expect_eq "${2:-server} exit status after SIGTERM" 0 "$status"
+  local keep=() pid
+  for pid in "${SERVERS[@]}"; do [ "$pid" = "$1" ] || keep+=("$pid"); done
+  SERVERS=("${keep[@]}")
 }

@@ -25,8 +25,6 @@ prepared_pid=$SERVER
 start_server db plain --no-prepared-answers
 plain=$BASE
 plain_pid=$SERVER
-# a failing check must not leave the servers holding the test's output open
-trap 'kill -TERM "$prepared_pid" "$plain_pid" 2>/dev/null' EXIT
 expect_contains "the second server says it prepares nothing" "no prepared answers" "$(cat plain.err)"
 
 # compare WHAT: every number ever registered (live and retired) and a few that never were,
@@ -132,10 +130,8 @@ compare "after a new fingerprint"
 expect_eq "the preparer wrote its own fingerprint" 1 \
   "$(sq "SELECT count(*) FROM kd_meta WHERE key = 'answers_fingerprint' AND value <> '0123456789abcdef'")"
 
-kill -TERM "$prepared_pid" "$plain_pid"
-wait "$prepared_pid" || fail "the prepared server did not exit 0"
-wait "$plain_pid" || fail "the plain server did not exit 0"
-trap - EXIT
+stop_server "$prepared_pid" "the prepared server"
+stop_server "$plain_pid" "the plain server"
 
 # with no server running, `kadastr migrate` makes them
 sq "UPDATE kd_meta SET value = '0123456789abcdef' WHERE key = 'answers_fingerprint'"

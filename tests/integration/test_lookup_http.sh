@@ -25,7 +25,6 @@ indexed_pid=$SERVER
 start_server db plain --no-lookup-index
 plain=$BASE
 plain_pid=$SERVER
-trap 'kill -TERM "$indexed_pid" "$plain_pid" 2>/dev/null' EXIT
 expect_contains "the second server says it has no index" "no lookup index" "$(cat plain.err)"
 
 run python3 - "$indexed" "$plain" "$extent" shapes.hex <<'EOF'
@@ -85,8 +84,6 @@ EOF
 echo "$out"; [ "$rc" = 0 ] || echo "$err"
 expect_eq "the index answers as the store does" 0 "$rc"
 
-kill -TERM "$indexed_pid" "$plain_pid"
-wait "$indexed_pid" || fail "the indexed server did not exit 0"
-wait "$plain_pid" || fail "the plain server did not exit 0"
-trap - EXIT
+stop_server "$indexed_pid" "the indexed server"
+stop_server "$plain_pid" "the plain server"
 done_testing

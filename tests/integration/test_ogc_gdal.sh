@@ -111,10 +111,5 @@ expect_contains "box: GDAL sends bbox" "GET /collections/parcels/items?limit=" "
 expect_contains "box: the parcel at its centre" "id (String) = $NUM" "$out"
 
 # ---- SIGTERM: a clean stop -----------------------------------------------------------------
-kill -TERM "$SERVER"
-set +e
-wait "$SERVER"
-status=$?
-set -e
-expect_eq "server exit status after SIGTERM" 0 "$status"
+stop_server "$SERVER"
 done_testing

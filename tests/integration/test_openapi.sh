@@ -288,10 +288,5 @@ echo "$out"
 expect_eq "the document against the code" 0 "$rc"
 
 # ---- SIGTERM: a clean stop -----------------------------------------------------------------
-kill -TERM "$SERVER"
-set +e
-wait "$SERVER"
-status=$?
-set -e
-expect_eq "server exit status after SIGTERM" 0 "$status"
+stop_server "$SERVER"
 done_testing

@@ -35,10 +35,5 @@ expect_contains "QGIS read a second page" "GET /collections/parcels/items?limit=
   "$(grep -o 'GET /collections/parcels/items?[^ ]*' access.log | sort -u | tr '\n' ' ')"
 expect_contains "QGIS read /api" "GET /api 200" "$(cat access.log)"
 
-kill -TERM "$SERVER"
-set +e
-wait "$SERVER"
-status=$?
-set -e
-expect_eq "server exit status after SIGTERM" 0 "$status"
+stop_server "$SERVER"
 done_testing

@@ -110,13 +110,13 @@ static void test_answers_prepared_and_cleared(void **state)
     assert_int_equal(fx_open(&f, path), KD_OK);
     assert_int_equal(fx_grid(&f, NX, NY), KD_OK);
     assert_int_equal(fx_specials(&f), KD_OK);
-    assert_int_equal(kd_answers_prepare(f.st, f.g, NULL, &n, &f.err), KD_OK);
+    assert_int_equal(kd_answers_prepare(f.st, f.g, &n, &f.err), KD_OK);
     assert_int_equal(n, N_LIVE);
     check_all(f.st, f.g, &prepared, &cleared);
     assert_int_equal(prepared, N_LIVE);
     assert_int_equal(cleared, 0);
     /* nothing changed: nothing to prepare */
-    assert_int_equal(kd_answers_prepare(f.st, f.g, NULL, &n, &f.err), KD_OK);
+    assert_int_equal(kd_answers_prepare(f.st, f.g, &n, &f.err), KD_OK);
     assert_int_equal(n, 0);
 
     /* writes through the store clear the answers they change, and no other */
@@ -141,7 +141,7 @@ static void test_answers_prepared_and_cleared(void **state)
     assert_int_equal(cleared, 2); /* n2 and n3; n4 is no longer live */
     assert_int_equal(prepared, N_LIVE - 3);
     /* the next pass prepares those two again and drops the retired version's */
-    assert_int_equal(kd_answers_prepare(f.st, f.g, NULL, &n, &f.err), KD_OK);
+    assert_int_equal(kd_answers_prepare(f.st, f.g, &n, &f.err), KD_OK);
     assert_int_equal(n, 2);
     check_all(f.st, f.g, &prepared, &cleared);
     assert_int_equal(prepared, N_LIVE - 1);
@@ -189,7 +189,7 @@ static void test_answers_prepared_and_cleared(void **state)
         check_all(st, g, &prepared, &cleared);
         assert_int_equal(cleared, 2);
         assert_int_equal(kd_store_begin(st, &err), KD_OK);
-        assert_int_equal(kd_answers_prepare(st, g, NULL, &n, &err), KD_OK);
+        assert_int_equal(kd_answers_prepare(st, g, &n, &err), KD_OK);
         assert_int_equal(n, 2);
         check_all(st, g, &prepared, &cleared);
         assert_int_equal(cleared, 0);
@@ -207,7 +207,7 @@ static void test_answers_prepared_and_cleared(void **state)
             assert_int_equal(kd_answers_usable(st, xf, &usable, &err), KD_OK);
             assert_int_equal(usable, 0);
             assert_int_equal(kd_store_begin(st, &err), KD_OK);
-            assert_int_equal(kd_answers_prepare(st, g, NULL, &n, &err), KD_OK);
+            assert_int_equal(kd_answers_prepare(st, g, &n, &err), KD_OK);
             assert_int_equal(n, N_LIVE - 1);
             assert_int_equal(kd_answers_usable(st, xf, &usable, &err), KD_OK);
             assert_int_equal(usable, 1);
@@ -238,7 +238,7 @@ static void test_answers_in_batches(void **state)
     assert_int_equal(fx_specials(&f), KD_OK);
     assert_int_equal(kd_answers_open(f.st, f.g, &a, &f.err), KD_OK);
     while (more) {
-        assert_int_equal(kd_answers_step(a, 10, NULL, &n, &more, &f.err), KD_OK);
+        assert_int_equal(kd_answers_step(a, 10, &n, &more, &f.err), KD_OK);
         assert_true(n <= 10);
         assert_int_equal(kd_answers_renewed(a), steps == 0); /* the first writes the fingerprint */
         total += n;
@@ -249,7 +249,7 @@ static void test_answers_in_batches(void **state)
     assert_int_equal(steps, (N_LIVE + 9) / 10);
     check_all(f.st, f.g, &prepared, &cleared);
     assert_int_equal(prepared, N_LIVE);
-    assert_int_equal(kd_answers_step(a, 10, NULL, &n, &more, &f.err), KD_OK);
+    assert_int_equal(kd_answers_step(a, 10, &n, &more, &f.err), KD_OK);
     assert_int_equal(n, 0);
     assert_int_equal(more, 0);
     kd_answers_close(a);
